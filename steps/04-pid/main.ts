@@ -1,0 +1,26 @@
+// Step 04: add a PID namespace. The child is PID 1 of a new process tree, and the
+// command it starts is PID 2.
+//   node steps/04-pid/main.ts run <cmd> <args>    (npm run step:4 -- <cmd> <args>)
+// Yet `ls /proc` inside still lists the host's processes: /proc is the host's proc
+// filesystem, which shows the PID namespace it was mounted for, not ours.
+import { spawn } from 'node:child_process';
+import { announce, main } from '../../shared/cli.ts';
+import { exitWith } from '../../shared/command.ts';
+import { CLONE_NEWPID, CLONE_NEWUTS, sethostname } from '../../shared/libc.ts';
+import { spawnInNamespaces } from '../../shared/namespaces.ts';
+
+main({ run, child });
+
+function run(command: string[]): void {
+  announce(command);
+  // /proc/self/exe is the program running now: node, which runs this file again.
+  const child = spawnInNamespaces('/proc/self/exe', [import.meta.filename, 'child', ...command], CLONE_NEWUTS | CLONE_NEWPID);
+  exitWith(child);
+}
+
+function child(command: string[]): void {
+  announce(command);
+  sethostname('container-demo');
+  const [file, ...args] = command;
+  exitWith(spawn(file!, args, { stdio: 'inherit' }));
+}

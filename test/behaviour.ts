@@ -1,0 +1,69 @@
+// What every step does with bad input and failures, as a user of `docker run` expects:
+// a usage line, one-line errors, the right status, never a stack trace.
+import { describe, expect, inject, it } from 'vitest';
+import type { Step } from './expectations.ts';
+import { inSandbox, type Outcome } from './sandbox.ts';
+
+const NO_STACK_TRACE = /^\s+at |node:internal|Error: /m;
+
+/** The runtime's own lines on stderr, less the article's "Running [...] as PID n". */
+function runtimeLines(outcome: Outcome): string[] {
+  return outcome.stderr.split('\n').filter((line) => line && !line.startsWith('Running ['));
+}
+
+export function describeBehaviour(step: Step): void {
+  const stepNumber = Number.parseInt(step, 10);
+  const sandbox = (script: string) => inSandbox(script, { step, baseRootfs: inject('baseRootfs') });
+
+  describe.concurrent(`step ${step}: behaviour`, () => {
+    it('no command: a usage line and status 2', async () => {
+      const outcome = await sandbox('run');
+      expect(outcome.status).toBe(2);
+      expect(runtimeLines(outcome)).toEqual([expect.stringMatching(`^usage: npm run step:${stepNumber} -- <cmd>`)]);
+      expect(outcome.stdout).toBe('');
+    });
+
+    it('an unknown verb: the usage line and status 2', async () => {
+      const outcome = await sandbox(`node "steps/${step}/main.ts" start sh`);
+      expect(outcome.status).toBe(2);
+      expect(runtimeLines(outcome)).toEqual([expect.stringMatching(/^usage: /)]);
+    });
+
+    it('a command that does not exist: one line naming it, status 127', async () => {
+      const outcome = await sandbox('run no-such-command --flag');
+      expect(outcome.status).toBe(127);
+      expect(runtimeLines(outcome)).toEqual(['no-such-command: command not found']);
+    });
+
+    it('a file that is not executable: one line naming it, status 126', async () => {
+      const outcome = await sandbox('run /etc/passwd');
+      expect(outcome.status).toBe(126);
+      expect(runtimeLines(outcome)).toEqual(['/etc/passwd: permission denied']);
+    });
+
+    // Run as `nobody`: a step that needs root says so in one line and never starts
+    // the command in the wrong namespace. Step 01 needs no privilege at all.
+    it(stepNumber === 1 ? 'as a normal user: runs' : 'as a normal user: one line that says to use sudo, command not run', async () => {
+      const outcome = await sandbox(
+        `setpriv --reuid=65534 --regid=65534 --clear-groups env NODE_COMPILE_CACHE= node "steps/${step}/main.ts" run sh -c 'echo command-ran'`,
+      );
+      expect(outcome.stderr).not.toMatch(NO_STACK_TRACE);
+      if (stepNumber === 1) {
+        expect(outcome.status).toBe(0);
+        expect(outcome.stdout).toBe('command-ran\n');
+      } else {
+        expect(outcome.status).toBe(125);
+        expect(outcome.stdout).toBe('');
+        expect(runtimeLines(outcome)).toEqual([
+          `unshare: EPERM (Operation not permitted) - run as root: sudo npm run step:${stepNumber} -- sh -c 'echo command-ran'`,
+        ]);
+      }
+    });
+
+    it('npm run step:N -- <cmd> passes arguments and the exit status through', async () => {
+      const outcome = await sandbox(`npm run --silent step:${stepNumber} -- sh -c 'echo "$0 $1"; exit 7' hello world`);
+      expect(outcome.status).toBe(7);
+      expect(outcome.stdout).toBe('hello world\n');
+    });
+  });
+}

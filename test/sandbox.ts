@@ -1,0 +1,66 @@
+// A throwaway "host" for every test: its own UTS, mount and PID namespaces (made by
+// unshare(1)), its own hostname, and its own copy of the root filesystem on a tmpfs.
+// Whatever a step leaks (a hostname, a proc mount, a process) leaks into the sandbox
+// and disappears with it; the real machine never sees it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+export const SANDBOX_HOSTNAME = 'sandbox-host';
+
+export interface Outcome {
+  stdout: string;
+  stderr: string;
+  status: number | null;
+}
+
+// Runs first in every sandbox. `run` runs the step under test as a learner would.
+const PRELUDE = String.raw`
+set -e
+hostname ${SANDBOX_HOSTNAME}
+mount -t tmpfs -o mode=755 sandbox-rootfs "$SANDBOX_DIR"
+cp -a "$BASE_ROOTFS/." "$SANDBOX_DIR/"
+export CONTAINERFS="$SANDBOX_DIR"
+cd "$REPO"
+run() { node "$REPO/steps/$STEP/main.ts" run "$@"; }
+set +e
+`;
+
+export interface SandboxOptions {
+  step: string; // "05-chroot-proc"
+  baseRootfs: string; // a built root filesystem, copied for this sandbox
+  timeoutMs?: number;
+}
+
+/** Run a bash script in a fresh sandbox host; resolves when the sandbox is gone. */
+export function inSandbox(script: string, { step, baseRootfs, timeoutMs = 30_000 }: SandboxOptions): Promise<Outcome> {
+  const sandboxDir = mkdtempSync(join(tmpdir(), 'cfs-sandbox-'));
+  const env = {
+    ...process.env,
+    PATH: `${dirname(process.execPath)}:${process.env.PATH}`, // the same node as the tests
+    NODE_COMPILE_CACHE: join(REPO, 'node_modules/.cache/node-compile-cache'),
+    SANDBOX_DIR: sandboxDir,
+    BASE_ROOTFS: baseRootfs,
+    REPO,
+    STEP: step,
+  };
+  // --fork: bash becomes PID 1 of the sandbox, so when it ends the kernel kills
+  // everything left in the sandbox. Mount propagation is private: nothing mounted
+  // inside reaches the real machine.
+  const args = ['--uts', '--mount', '--pid', '--fork', '--mount-proc', '--propagation', 'private', 'bash', '-c', PRELUDE + script];
+  return new Promise((resolve, reject) => {
+    const sandbox = spawn('unshare', args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
+    let stdout = '';
+    let stderr = '';
+    sandbox.stdout.on('data', (chunk) => (stdout += chunk));
+    sandbox.stderr.on('data', (chunk) => (stderr += chunk));
+    sandbox.on('error', reject);
+    sandbox.on('close', (status) => {
+      rmdirSync(sandboxDir); // empty: its contents lived on the sandbox's tmpfs
+      resolve({ stdout, stderr, status });
+    });
+  });
+}
