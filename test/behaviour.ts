@@ -13,7 +13,7 @@ function runtimeLines(outcome: Outcome): string[] {
 
 export function describeBehaviour(step: Step): void {
   const stepNumber = Number.parseInt(step, 10);
-  const sandbox = (script: string) => inSandbox(script, { step, baseRootfs: inject('baseRootfs') });
+  const sandbox = (script: string) => inSandbox(script, { step, ...inject('sandbox') });
 
   describe.concurrent(`step ${step}: behaviour`, () => {
     it('no command: a usage line and status 2', async () => {

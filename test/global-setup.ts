@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { differences, snapshotMachine } from './machine.ts';
-import { REPO } from './sandbox.ts';
+import { REPO, RUN_MARKER } from './sandbox.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    baseRootfs: string;
+    sandbox: { baseRootfs: string; runId: string };
   }
 }
 
@@ -19,20 +19,28 @@ export default function setup(project: TestProject) {
     console.error('The tests create namespaces and mounts: they need root. Run: sudo npm test');
     process.exit(1);
   }
-  const before = snapshotMachine();
+  const runId = `${process.pid}-${Date.now()}`;
+  const marker = `${RUN_MARKER}=${runId}`;
+  const before = snapshotMachine(marker);
   const baseRootfs = mkdtempSync(join(tmpdir(), 'cfs-rootfs-'));
-  execFileSync(process.execPath, [join(REPO, 'scripts/rootfs.ts')], {
-    env: { ...process.env, CONTAINERFS: baseRootfs },
-    stdio: 'ignore',
-  });
+  try {
+    execFileSync(process.execPath, [join(REPO, 'scripts/rootfs.ts')], {
+      env: { ...process.env, CONTAINERFS: baseRootfs },
+      stdio: ['ignore', 'ignore', 'inherit'], // its one-line error, if any
+    });
+  } catch {
+    process.exit(1);
+  }
   chmodSync(baseRootfs, 0o755); // mkdtemp made it private; it is the container's /
-  project.provide('baseRootfs', baseRootfs);
+  project.provide('sandbox', { baseRootfs, runId });
 
   return () => {
     rmSync(baseRootfs, { recursive: true, force: true });
-    const changed = differences(before, snapshotMachine());
+    const changed = differences(before, snapshotMachine(marker));
     if (changed.length > 0) {
-      throw new Error(`The test run changed this machine:\n  ${changed.join('\n  ')}`);
+      // A throw here is only logged by vitest: fail the run explicitly.
+      console.error(`FAIL: the test run changed this machine:\n  ${changed.join('\n  ')}`);
+      process.exitCode = 1;
     }
   };
 }

@@ -9,7 +9,7 @@ export function describeIsolation(step: Step): void {
     for (const [id, probe] of Object.entries(PROBES) as [ProbeId, (typeof PROBES)[ProbeId]][]) {
       const want = EXPECTED[step][id];
       it(`${want ? 'yes' : 'no '}: ${probe.claim}`, async () => {
-        const outcome = await inSandbox(probe.script, { step, baseRootfs: inject('baseRootfs') });
+        const outcome = await inSandbox(probe.script, { step, ...inject('sandbox') });
         expect(probe.observe(outcome), `${id}\nstderr: ${outcome.stderr}`).toBe(want);
       });
     }

@@ -8,13 +8,13 @@ function lines(text: string): string[] {
   return text.split('\n').filter(Boolean).sort();
 }
 
-/** Processes still running one of the steps or a sandbox (none should outlive a test). */
-function ourProcesses(): string[] {
+/** Processes started by this test run's sandboxes (none should outlive a test). */
+function ourProcesses(marker: string): string[] {
   const found: string[] = [];
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (/steps\/\d\d-[\w-]+\/main\.ts|cfs-sandbox-/.test(cmdline)) found.push(cmdline.trim());
+      if (!readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(marker)) continue;
+      found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`);
     } catch {
       // the process ended while we looked
     }
@@ -22,11 +22,12 @@ function ourProcesses(): string[] {
   return found.sort();
 }
 
-export function snapshotMachine(): Snapshot {
+/** `marker` is the RUN_MARKER=value pair that this run's sandboxes carry. */
+export function snapshotMachine(marker: string): Snapshot {
   return {
     hostname: [readFileSync('/proc/sys/kernel/hostname', 'utf8').trim()],
     mounts: lines(readFileSync('/proc/self/mounts', 'utf8')),
-    'step processes': ourProcesses(),
+    'processes left by the tests': ourProcesses(marker),
     'System V IPC objects': lines(execFileSync('ipcs', ['-a'], { encoding: 'utf8' })),
     'network interfaces': readdirSync('/sys/class/net').sort(),
   };

@@ -1,5 +1,6 @@
-// A throwaway "host" for every test: its own UTS, mount and PID namespaces (made by
-// unshare(1)), its own hostname, and its own copy of the root filesystem on a tmpfs.
+// A throwaway "host" for every test: its own UTS, mount, PID, IPC and network
+// namespaces (made by unshare(1)), its own hostname, and its own copy of the root
+// filesystem on a tmpfs.
 // Whatever a step leaks (a hostname, a proc mount, a process) leaks into the sandbox
 // and disappears with it; the real machine never sees it.
 import { spawn } from 'node:child_process';
@@ -32,11 +33,18 @@ set +e
 export interface SandboxOptions {
   step: string; // "05-chroot-proc"
   baseRootfs: string; // a built root filesystem, copied for this sandbox
+  runId: string; // marks every process of this test run (see RUN_MARKER)
   timeoutMs?: number;
 }
 
+/**
+ * Every process of this test run carries this in its environment, so the check that
+ * the machine is unchanged can find ours (and only ours) if any outlive the run.
+ */
+export const RUN_MARKER = 'CFS_TEST_RUN';
+
 /** Run a bash script in a fresh sandbox host; resolves when the sandbox is gone. */
-export function inSandbox(script: string, { step, baseRootfs, timeoutMs = 30_000 }: SandboxOptions): Promise<Outcome> {
+export function inSandbox(script: string, { step, baseRootfs, runId, timeoutMs = 30_000 }: SandboxOptions): Promise<Outcome> {
   const sandboxDir = mkdtempSync(join(tmpdir(), 'cfs-sandbox-'));
   const env = {
     ...process.env,
@@ -46,11 +54,13 @@ export function inSandbox(script: string, { step, baseRootfs, timeoutMs = 30_000
     BASE_ROOTFS: baseRootfs,
     REPO,
     STEP: step,
+    [RUN_MARKER]: runId,
   };
   // --fork: bash becomes PID 1 of the sandbox, so when it ends the kernel kills
   // everything left in the sandbox. Mount propagation is private: nothing mounted
   // inside reaches the real machine.
-  const args = ['--uts', '--mount', '--pid', '--fork', '--mount-proc', '--propagation', 'private', 'bash', '-c', PRELUDE + script];
+  const namespaces = ['--uts', '--mount', '--pid', '--ipc', '--net', '--fork', '--mount-proc', '--propagation', 'private'];
+  const args = [...namespaces, 'bash', '-c', PRELUDE + script];
   return new Promise((resolve, reject) => {
     const sandbox = spawn('unshare', args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
     let stdout = '';
