@@ -6,6 +6,7 @@ import { ROOTFS } from '../shared/rootfs.ts';
 
 $.verbose = false;
 
+const TOOLS = new URL('../tools', import.meta.url).pathname;
 const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox', '/usr/lib/busybox/busybox-static'];
 
 function fail(message: string): never {
@@ -51,6 +52,12 @@ async function build(root: string): Promise<void> {
   await write(root, 'etc/passwd', 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
   await write(root, 'etc/group', 'root:x:0:\nnogroup:x:65534:\n');
   await write(root, 'etc/os-release', 'NAME="container-from-scratch"\nID=busybox\nPRETTY_NAME="busybox root filesystem (container-from-scratch)"\n');
+
+  // The course's tools for use inside the container (escape-chroot: steps 05 and 06),
+  // always the current version.
+  for (const tool of await fs.readdir(TOOLS)) {
+    await fs.copy(path.join(TOOLS, tool), path.join(root, 'bin', tool), { overwrite: true });
+  }
 
   // A few device nodes that programs expect (needs root; skipped otherwise).
   if (process.getuid?.() === 0) {

@@ -1,26 +1,64 @@
 // Waiting for the container's command the way `docker run` does: signals we receive
 // are passed on, and its exit status becomes ours.
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { die, EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_RUNTIME } from './errors.ts';
+import { superviseAsInit } from './init.ts';
 
 /** The signals a user sends to stop or interrupt a container. */
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+
+/** The signals of a terminal's keys: Ctrl-C and Ctrl-\. */
+const KEY_SIGNALS: readonly string[] = ['SIGINT', 'SIGQUIT'];
+
+// Listening from the start, not only once the child runs: a signal that came first
+// would end us (or, sent to a PID 1 with no handler, vanish), and the child with it.
+// It waits for the child instead.
+let child: ChildProcess | undefined;
+const early: NodeJS.Signals[] = [];
+for (const signal of FORWARDED_SIGNALS) {
+  process.on(signal, () => {
+    if (!child) early.push(signal);
+    else if (!(KEY_SIGNALS.includes(signal) && inTerminalForeground())) child.kill(signal);
+  });
+}
 
 /**
  * Pass the stop signals on to `child`, and exit with its status once it ends:
  * its exit code, or 128+N when signal N killed it (what a shell and docker report).
  * A command that cannot be started exits 127 (not found) or 126 (not executable).
  */
-export function exitWith(child: ChildProcess): void {
-  child.on('error', (error: NodeJS.ErrnoException) => {
-    const name = child.spawnfile;
+export function exitWith(started: ChildProcess): void {
+  started.on('error', (error: NodeJS.ErrnoException) => {
+    const name = started.spawnfile;
     if (error.code === 'ENOENT') die(`${name}: command not found`, EXIT_NOT_FOUND);
     if (error.code === 'EACCES') die(`${name}: permission denied`, EXIT_CANNOT_EXECUTE);
     die(`${name}: ${error.message}`, EXIT_RUNTIME);
   });
-  for (const signal of FORWARDED_SIGNALS) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => {
+  // The re-executed `child` of steps 03+ is the container's first process (init.ts).
+  if (process.argv[2] === 'child') superviseAsInit(started);
+  child = started;
+  for (const signal of early.splice(0)) started.kill(signal);
+  started.on('exit', (code, signal) => {
     process.exit(code ?? 128 + constants.signals[signal ?? 'SIGKILL']);
   });
+}
+
+/**
+ * Whether we are in the terminal's foreground process group. A key's signal (Ctrl-C)
+ * goes to that whole group: when we are in it, so is the command, which then has the
+ * signal already. Passing it on would deliver it twice; a command that counts its
+ * Ctrl-Cs, or cleans up on the first, would see two. (`docker run -it` sends the key
+ * itself through the container's terminal, so it arrives once too.)
+ */
+function inTerminalForeground(): boolean {
+  try {
+    // /proc/self/stat: "pid (name) state ppid pgrp session tty_nr tpgid ..."
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const [, , pgrp, , , tpgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(pgrp) > 0 && pgrp === tpgid; // 0: a group outside our PID namespace
+  } catch {
+    return false; // no /proc to tell: pass it on
+  }
 }

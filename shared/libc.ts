@@ -4,10 +4,26 @@
 // All calls are synchronous on purpose: they run on Node's main thread, the thread
 // that later forks the child. koffi's async calls run on worker threads, and
 // namespaces (unshare, setns) and chroot belong to the *calling thread*.
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
 import { SyscallError } from './errors.ts';
 
+const koffi = loadKoffi();
 const lib = koffi.load('libc.so.6');
+
+/**
+ * koffi's entry point costs ~12 ms at every start (it imports node:util, whose ES
+ * module wrapper evaluates all of util), and a container starts Node twice. What we
+ * use is its native part, prebuilt for each platform: load that when it is there.
+ */
+function loadKoffi(): typeof import('koffi').default {
+  const require = createRequire(import.meta.url);
+  const platform = `${process.platform}-${process.arch}`; // linux-x64
+  try {
+    return require(`@koromix/koffi-${platform}/${platform.replace('-', '_')}/koffi.node`);
+  } catch {
+    return require('koffi'); // another layout (musl, a build from source): the usual way
+  }
+}
 
 const c = {
   unshare: lib.func('int unshare(int flags)'),
@@ -19,10 +35,18 @@ const c = {
   ),
   umount2: lib.func('int umount2(const char *target, int flags)'),
   pivot_root: lib.func('int pivot_root(const char *new_root, const char *put_old)'),
+  prctl: lib.func('int prctl(int option, ...)'),
+  setpgid: lib.func('int setpgid(int pid, int pgid)'),
+  waitid: lib.func('int waitid(int idtype, uint32_t id, uint8_t *info, int options)'),
+  waitpid: lib.func('int waitpid(int pid, int *status, int options)'),
   strerror: lib.func('const char *strerror(int errnum)'),
+  socket: lib.func('int socket(int domain, int type, int protocol)'),
+  ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
+  close: lib.func('int close(int fd)'),
 };
 
 // clone(2) / unshare(2) flags: one per namespace.
+export const CLONE_FS = 0x00000200; // root and cwd: unshare it to setns a mount namespace
 export const CLONE_NEWNS = 0x00020000; // mount
 export const CLONE_NEWCGROUP = 0x02000000;
 export const CLONE_NEWUTS = 0x04000000; // hostname and NIS domain name
@@ -47,9 +71,34 @@ export const MS_SHARED = 0x100000;
 // umount2(2) flags.
 export const MNT_DETACH = 0x2;
 
+// prctl(2) option, waitid(2) and waitpid(2) constants.
+export const PR_SET_PDEATHSIG = 1;
+export const P_ALL = 0;
+export const WNOHANG = 0x1;
+export const WEXITED = 0x4;
+export const WNOWAIT = 0x01000000;
+
+// socket(2), and the ioctl(2)s that read and set a network interface's flags
+// (they take a struct ifreq: the interface's name, then its flags).
+export const AF_INET = 2;
+export const SOCK_DGRAM = 2;
+export const SOCK_CLOEXEC = 0x80000;
+export const SIOCGIFFLAGS = 0x8913;
+export const SIOCSIFFLAGS = 0x8914;
+export const IFF_UP = 0x1;
+
 /** The text of an errno, as the C library words it ("Operation not permitted"). */
 export function strerror(errno: number): string {
   return c.strerror(errno) as string;
+}
+
+/**
+ * A failed Node fs call (on /sys/fs/cgroup, say) as a SyscallError, worded like the
+ * others: "write 32 to /sys/fs/cgroup/x/pids.max: EINVAL (Invalid argument)".
+ */
+export function fsError(call: string, error: unknown): unknown {
+  const errno = (error as NodeJS.ErrnoException | undefined)?.errno;
+  return typeof errno === 'number' ? new SyscallError(call, -errno, strerror(-errno)) : error;
 }
 
 // Syscalls return -1 and set errno on failure. koffi saves errno right after the
@@ -91,4 +140,38 @@ export function umount2(target: string, flags = 0): void {
 
 export function pivotRoot(newRoot: string, putOld: string): void {
   check('pivot_root', c.pivot_root(newRoot, putOld));
+}
+
+/** prctl(option, arg): the options used here take one number. */
+export function prctl(option: number, arg: number): void {
+  check('prctl', c.prctl(option, 'unsigned long', arg));
+}
+
+export function setpgid(pid: number, pgid: number): void {
+  check('setpgid', c.setpgid(pid, pgid));
+}
+
+/** waitid(idtype, id, info, options): the pid of the child it found, 0 for none (WNOHANG). */
+export function waitid(idtype: number, id: number, options: number): number {
+  const info = Buffer.alloc(128); // siginfo_t; si_pid sits at offset 16 on 64-bit Linux
+  check('waitid', c.waitid(idtype, id, info, options));
+  return info.readInt32LE(16);
+}
+
+/** waitpid(pid, NULL, options): the pid it reaped, 0 for none (WNOHANG). */
+export function waitpid(pid: number, options: number): number {
+  return check('waitpid', c.waitpid(pid, null, options));
+}
+
+export function socket(domain: number, type: number, protocol = 0): number {
+  return check('socket', c.socket(domain, type, protocol));
+}
+
+/** ioctl(fd, request, buffer): the kernel reads and may write `buffer` in place. */
+export function ioctl(fd: number, request: number, buffer: Buffer, call = 'ioctl'): void {
+  check(call, c.ioctl(fd, request, 'uint8_t *', buffer));
+}
+
+export function close(fd: number): void {
+  check('close', c.close(fd));
 }

@@ -42,9 +42,12 @@ export function spawnInNamespaces(
     .map(([flag, file]) => ({ flag, fd: openSync(`/proc/self/ns/${file}`, 'r') }));
   try {
     unshare(flags);
+    const cwd = process.cwd();
     const child = spawn(file, args, options);
     try {
       for (const { flag, fd } of saved) setns(fd, flag);
+      // Joining a mount namespace moves the thread to its root directory: come back.
+      if (flags & CLONE_NEWNS) process.chdir(cwd);
     } catch (error) {
       child.kill('SIGKILL'); // never leave a child running while we are in the wrong place
       throw error;

@@ -10,7 +10,8 @@ const buildScript = new URL('../scripts/rootfs.ts', import.meta.url).pathname;
 
 /** The root filesystem's path; built from the host's busybox the first time. */
 export function ensureRootfs(): string {
-  if (existsSync(`${ROOTFS}/bin/busybox`)) return ROOTFS;
+  // escape-chroot came with step 06: a root filesystem built before it is completed.
+  if (existsSync(`${ROOTFS}/bin/busybox`) && existsSync(`${ROOTFS}/bin/escape-chroot`)) return ROOTFS;
   process.stderr.write(`No root filesystem at ${ROOTFS} yet: building it (npm run rootfs)\n`);
   const build = spawnSync(process.execPath, [buildScript], { stdio: 'inherit' });
   // The build script has already said what went wrong, in one line.

@@ -1,12 +1,9 @@
 // Once per test run: refuse to run without root, build one root filesystem that each
 // sandbox copies, and check afterwards that the machine is exactly as it was.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { buildBaseRootfs, removeBaseRootfs } from './base-rootfs.ts';
 import { differences, snapshotMachine } from './machine.ts';
-import { REPO, RUN_MARKER } from './sandbox.ts';
+import { RUN_MARKER } from './sandbox.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,20 +19,12 @@ export default function setup(project: TestProject) {
   const runId = `${process.pid}-${Date.now()}`;
   const marker = `${RUN_MARKER}=${runId}`;
   const before = snapshotMachine(marker);
-  const baseRootfs = mkdtempSync(join(tmpdir(), 'cfs-rootfs-'));
-  try {
-    execFileSync(process.execPath, [join(REPO, 'scripts/rootfs.ts')], {
-      env: { ...process.env, CONTAINERFS: baseRootfs },
-      stdio: ['ignore', 'ignore', 'inherit'], // its one-line error, if any
-    });
-  } catch {
-    process.exit(1);
-  }
-  chmodSync(baseRootfs, 0o755); // mkdtemp made it private; it is the container's /
+  const baseRootfs = buildBaseRootfs();
+  if (!baseRootfs) process.exit(1);
   project.provide('sandbox', { baseRootfs, runId });
 
   return () => {
-    rmSync(baseRootfs, { recursive: true, force: true });
+    removeBaseRootfs(baseRootfs);
     const changed = differences(before, snapshotMachine(marker));
     if (changed.length > 0) {
       // A throw here is only logged by vitest: fail the run explicitly.

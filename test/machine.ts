@@ -1,6 +1,7 @@
 // What the test suite must leave exactly as it found it on the real machine.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { CGROUP_PARENT } from '../shared/cgroups.ts';
 
 export type Snapshot = Record<string, string[]>;
 
@@ -22,6 +23,24 @@ function ourProcesses(marker: string): string[] {
   return found.sort();
 }
 
+/**
+ * The cgroups of steps 09-10 (<tree>/container-from-scratch/<id>) in every cgroup tree
+ * mounted here. cgroupfs is one for the whole machine: no sandbox hides a cgroup.
+ */
+function containerCgroups(): string[] {
+  const trees = lines(readFileSync('/proc/self/mounts', 'utf8'))
+    .map((line) => line.split(' '))
+    .filter(([, , type]) => type === 'cgroup' || type === 'cgroup2')
+    .map(([, mountPoint]) => `${mountPoint}/${CGROUP_PARENT}`);
+  return trees.flatMap((parent) => {
+    try {
+      return [parent, ...readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${parent}/${e.name}`)];
+    } catch {
+      return []; // no container cgroup in this tree
+    }
+  });
+}
+
 /** `marker` is the RUN_MARKER=value pair that this run's sandboxes carry. */
 export function snapshotMachine(marker: string): Snapshot {
   return {
@@ -30,6 +49,7 @@ export function snapshotMachine(marker: string): Snapshot {
     'processes left by the tests': ourProcesses(marker),
     'System V IPC objects': lines(execFileSync('ipcs', ['-a'], { encoding: 'utf8' })),
     'network interfaces': readdirSync('/sys/class/net').sort(),
+    'cgroups made by the tests': containerCgroups(),
   };
 }
 

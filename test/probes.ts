@@ -62,6 +62,73 @@ export const PROBES = {
     script: `run true; echo "count=$(awk -v d="$CONTAINERFS/proc" '$2 == d && $3 == "proc"' /proc/mounts | wc -l)"`,
     observe: (o) => answer(o, 'count', count),
   },
+  'container-mount-leaks': {
+    claim: 'a mount made inside the container appears on the host',
+    // $0 is the host's $CONTAINERFS/tmp, which the steps with a root filesystem call /tmp.
+    script: String.raw`run sh -c 'd=/tmp; [ -d "$0" ] && d=$0; mount -t tmpfs cfs-inner-mount "$d" && echo mounted=yes' "$CONTAINERFS/tmp"
+      echo "count=$(grep -c '^cfs-inner-mount ' /proc/mounts)"`,
+    observe: (o) => answer(o, 'mounted', yesNo) && answer(o, 'count', count),
+  },
+  'host-mounts-visible': {
+    claim: 'a mount the host makes while the container runs shows up inside',
+    // The container says it runs (stdout), the host mounts, then lets it look (stdin).
+    // Through the container's stdio, not fifos in its root filesystem: from step 10 on
+    // that is an overlay, and a fifo seen through an overlay is another pipe.
+    script: String.raw`d="$SANDBOX_DIR"; mkdir "$CONTAINERFS/tmp/cfs-volume"; mkfifo "$d/to" "$d/from"
+      run sh -c 'echo ready; read -r _; echo "count=$(grep -c "^cfs-host-mount " /proc/mounts)" >&2' <"$d/to" >"$d/from" 2>"$d/err" &
+      exec 3>"$d/to"; read -r _ <"$d/from"
+      mount -t tmpfs cfs-host-mount "$CONTAINERFS/tmp/cfs-volume"; echo >&3; exec 3>&-
+      wait; grep '^count=' "$d/err"`,
+    observe: (o) => answer(o, 'count', count),
+  },
+  'escape-reaches-host': {
+    claim: "root inside reaches the host's files, escaping the chroot if there is one (escape-chroot)",
+    // Before step 05 there is no chroot to escape (and no escape-chroot in sight).
+    script: String.raw`run sh -c 'look="test -e $0 && echo reached=yes || echo reached=no"
+      if [ -x /bin/escape-chroot ]; then escape-chroot sh -c "$look"; else sh -c "$look"; fi' "$REPO/package.json"`,
+    observe: (o) => answer(o, 'reached', yesNo),
+  },
+  'host-ipc-visible': {
+    claim: 'a System V IPC object made on the host is visible inside',
+    script: String.raw`ipcmk -M 4242 >/dev/null
+      run sh -c 'echo "count=$(awk "$0" /proc/sysvipc/shm | wc -l)"' '$4 == 4242'`,
+    observe: (o) => answer(o, 'count', count),
+  },
+  'host-interfaces-visible': {
+    claim: "the host's network interfaces are visible inside",
+    script: String.raw`ip link add cfs-host0 type bridge
+      run sh -c 'echo "count=$(grep -c cfs-host0: /proc/net/dev)"'`,
+    observe: (o) => answer(o, 'count', count),
+  },
+  'loopback-up-alone': {
+    claim: 'only a loopback interface exists inside, and it is up',
+    // The sandbox host gets what a real host has: its lo up, and another interface.
+    script: String.raw`ip link set lo up; ip link add cfs-host0 type bridge
+      run sh -c 'echo "links=$(ip -o link show | wc -l),$(ip -o link show up | grep -c ": lo:")"'`,
+    observe: (o) => answer(o, 'links', (v) => (/^\d+,\d+$/.test(v) ? v === '1,1' : undefined)),
+  },
+  'root-writes-host-files': {
+    claim: 'root inside can change a file that root owns on the host',
+    script: String.raw`f="$CONTAINERFS/etc/cfs-host-owned"; echo host >"$f"
+      run sh -c 'f=/etc/cfs-host-owned; [ -e "$0" ] && f=$0; echo tried=yes; echo container >>"$f"' "$f"
+      echo "changed=$(grep -c container "$f")"`,
+    observe: (o) => answer(o, 'tried', yesNo) && answer(o, 'changed', count),
+  },
+  'root-is-host-root': {
+    claim: 'root inside is root on the host (uid 0 maps to uid 0)',
+    script: String.raw`run sh -c 'read -r inside outside _ </proc/self/uid_map; echo "uid0=$(id -u):$inside:$outside"'`,
+    observe: (o) => answer(o, 'uid0', (v) => (/^0:0:\d+$/.test(v) ? v === '0:0:0' : undefined)),
+  },
+  'runs-rootless': {
+    claim: 'a normal user can run it (rootless)',
+    script: String.raw`setpriv --reuid=65534 --regid=65534 --clear-groups env NODE_COMPILE_CACHE= \
+        node "steps/$STEP/main.ts" run sh -c 'echo ran=yes'; echo "status=$?"`,
+    observe: (o) => {
+      if (/^ran=yes$/m.test(o.stdout) && /^status=0$/m.test(o.stdout)) return true;
+      if (/^status=125$/m.test(o.stdout) && !/^ran=/m.test(o.stdout)) return false;
+      throw new ProbeError(`no answer\nstdout: ${o.stdout}\nstderr: ${o.stderr}`);
+    },
+  },
   'exit-status': {
     claim: "the command's exit status is the runtime's (128+N for signal N)",
     script: `run sh -c 'exit 42'; a=$?; run sh -c 'kill -TERM $$'; echo "statuses=$a,$?"`,
@@ -78,6 +145,44 @@ export const PROBES = {
     claim: 'the command reads the runtime\'s stdin',
     script: `echo "read=$(echo piped-in | run cat)"`,
     observe: (o) => answer(o, 'read', (v) => v === 'piped-in'),
+  },
+  'own-cgroup': {
+    claim: 'the container is in a cgroup of its own (its /proc/self/cgroup names it)',
+    script: `run cat /proc/self/cgroup`,
+    observe: (o) => {
+      if (!/^\d+:[\w,=]*:\//m.test(o.stdout)) throw new ProbeError(`no /proc/self/cgroup (status ${o.status})\nstderr: ${o.stderr}`);
+      return /:\/container-from-scratch\/([\w.-]+\/)*[0-9a-f]{12}$/m.test(o.stdout);
+    },
+  },
+  'memory-limited': {
+    claim: 'a process that takes more memory than the limit (256 MiB by default) is killed',
+    // busybox tail keeps a whole "line" in memory: 300 MiB of zeros is one line.
+    script: `run sh -c 'head -c 300m /dev/zero | tail >/dev/null; echo "tail=$?"'; echo "status=$?"`,
+    // The OOM killer may pick the container's PID 1 (node) instead: then the whole
+    // container ends, with 137 and the runtime's line.
+    observe: (o) => {
+      if (/^tail=0$/m.test(o.stdout)) return false;
+      if (/^tail=137$/m.test(o.stdout) || (/^status=137$/m.test(o.stdout) && o.stderr.includes('out of memory'))) return true;
+      throw new ProbeError(`neither finished nor killed\nstdout: ${o.stdout}\nstderr: ${o.stderr}`);
+    },
+  },
+  'pids-limited': {
+    claim: 'the number of processes is limited (128 by default): a fork flood stops',
+    script: `run sh -c 'i=0; while [ $i -lt 300 ]; do sleep 10 & i=$((i+1)); done; echo "forks=$i"'; echo "status=$?"`,
+    observe: (o) => {
+      if (/^forks=300$/m.test(o.stdout)) return false;
+      if (o.stderr.includes("can't fork") && !/^forks=/m.test(o.stdout)) return true;
+      throw new ProbeError(`no answer\nstdout: ${o.stdout}\nstderr: ${o.stderr}`);
+    },
+  },
+  'writes-reach-rootfs': {
+    claim: 'what the container writes lands in the shared root filesystem',
+    // Steps without a root filesystem of their own write the sandbox's copy by its
+    // host path; the others cannot see that path, and write their own /.
+    // /tmp: from step 08 on, root in the container may write nowhere else.
+    script: String.raw`run sh -c 'echo x 2>/dev/null >"$0/tmp/probe-file" || echo x >/tmp/probe-file' "$CONTAINERFS"
+      test -e "$CONTAINERFS/tmp/probe-file" && echo written=yes || echo written=no`,
+    observe: (o) => answer(o, 'written', yesNo),
   },
 } satisfies Record<string, Probe>;
 

@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { CGROUP_PARENT, removeContainerCgroups } from '../shared/cgroups.ts';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
@@ -22,9 +23,14 @@ export interface Outcome {
 const PRELUDE = String.raw`
 set -e
 hostname ${SANDBOX_HOSTNAME}
-mount -t tmpfs -o mode=755 sandbox-rootfs "$SANDBOX_DIR"
-cp -a "$BASE_ROOTFS/." "$SANDBOX_DIR/"
-export CONTAINERFS="$SANDBOX_DIR"
+# Like a systemd host: mounts are shared (propagate to peers), unless made private.
+mount --make-rshared /
+mount -t tmpfs -o mode=755 sandbox "$SANDBOX_DIR"
+mkdir "$SANDBOX_DIR/rootfs" "$SANDBOX_DIR/state"
+cp -a "$BASE_ROOTFS/." "$SANDBOX_DIR/rootfs/"
+# The root filesystem, and the images and writable layers of step 10 (beside it: an
+# overlay's writable layer cannot be inside its image).
+export CONTAINERFS="$SANDBOX_DIR/rootfs" CONTAINER_STATE="$SANDBOX_DIR/state"
 cd "$REPO"
 run() { node "$REPO/steps/$STEP/main.ts" run "$@"; }
 set +e
@@ -46,6 +52,7 @@ export const RUN_MARKER = 'CFS_TEST_RUN';
 /** Run a bash script in a fresh sandbox host; resolves when the sandbox is gone. */
 export function inSandbox(script: string, { step, baseRootfs, runId, timeoutMs = 30_000 }: SandboxOptions): Promise<Outcome> {
   const sandboxDir = mkdtempSync(join(tmpdir(), 'cfs-sandbox-'));
+  const cgroupParent = `${CGROUP_PARENT}/${basename(sandboxDir)}`;
   const env = {
     ...process.env,
     PATH: `${dirname(process.execPath)}:${process.env.PATH}`, // the same node as the tests
@@ -55,11 +62,13 @@ export function inSandbox(script: string, { step, baseRootfs, runId, timeoutMs =
     REPO,
     STEP: step,
     [RUN_MARKER]: runId,
+    CGROUP_PARENT: cgroupParent, // steps 09-10: this sandbox's containers' cgroups
   };
   // --fork: bash becomes PID 1 of the sandbox, so when it ends the kernel kills
   // everything left in the sandbox. Mount propagation is private: nothing mounted
   // inside reaches the real machine.
-  const namespaces = ['--uts', '--mount', '--pid', '--ipc', '--net', '--fork', '--mount-proc', '--propagation', 'private'];
+  // --kill-child: if the sandbox's unshare(1) is killed (a test's timeout), bash goes too.
+  const namespaces = ['--uts', '--mount', '--pid', '--ipc', '--net', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private'];
   const args = [...namespaces, 'bash', '-c', PRELUDE + script];
   return new Promise((resolve, reject) => {
     const sandbox = spawn('unshare', args, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
@@ -70,6 +79,9 @@ export function inSandbox(script: string, { step, baseRootfs, runId, timeoutMs =
     sandbox.on('error', reject);
     sandbox.on('close', (status) => {
       rmdirSync(sandboxDir); // empty: its contents lived on the sandbox's tmpfs
+      // cgroups are the machine's, not the sandbox's: those of runtimes the sandbox's
+      // end killed (SIGKILL) are still there. The tests check the runtime's own cleanup.
+      removeContainerCgroups(cgroupParent);
       resolve({ stdout, stderr, status });
     });
   });

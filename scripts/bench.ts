@@ -1,0 +1,257 @@
+// npm run bench: how long each step takes to run `/bin/true` in a container, from start
+// to exit, side by side with real tools, and how much memory a container costs.
+//   sudo npm run bench [-- --runs 30 --warmup 3]
+// Next to the steps: unshare(1), bubblewrap, runc and crun, those that are installed
+// (the bench installs nothing), and the floor of a runtime written for Node: starting
+// Node once (`node -e 0`), and twice, one waiting for the other, as our runtime and its
+// re-executed child do. Everything takes turns, round after round, so that a busy
+// moment of the machine hits all alike; warm-up rounds come first (they also fill
+// Node's compile cache). The table shows medians.
+//
+// It runs in a mount, UTS and IPC namespace of its own, like the tests' sandbox: what a
+// step leaks (step 05's /proc mount) stays in there, and goes with it.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { MNT_DETACH, mount, umount2 } from '../shared/libc.ts';
+import { unmountUnder } from './clean.ts';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+const NODE = process.execPath;
+const INSIDE = 'CFS_BENCH_NAMESPACE'; // set once the bench runs in its own namespaces
+
+const { values: options } = parseArgs({
+  options: { runs: { type: 'string', default: '30' }, warmup: { type: 'string', default: '3' } },
+});
+const RUNS = Number(options.runs);
+const WARMUP = Number(options.warmup);
+
+if (process.getuid?.() !== 0) fail('The steps create namespaces: the bench needs root. Run: sudo npm run bench');
+if (!(RUNS >= 1 && WARMUP >= 0)) fail('usage: npm run bench -- [--runs N] [--warmup N]');
+if (!process.env[INSIDE]) {
+  // Mount propagation private: nothing mounted inside reaches the machine.
+  const args = ['--mount', '--uts', '--ipc', '--propagation', 'private', NODE, import.meta.filename, ...process.argv.slice(2)];
+  const bench = spawnSync('unshare', args, { stdio: 'inherit', env: { ...process.env, [INSIDE]: '1' } });
+  if (bench.error) fail(`unshare (util-linux) is needed: ${bench.error.message}`);
+  process.exit(bench.status ?? 1);
+}
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+// ---------------------------------------------------------------------------------
+// The place: a tmpfs that ends with this namespace, holding a root filesystem.
+const work = mkdtempSync(path.join(os.tmpdir(), 'cfs-bench-'));
+mount('cfs-bench', work, 'tmpfs', 0, 'mode=755');
+process.on('exit', () => {
+  umount2(work, MNT_DETACH);
+  rmdirSync(work);
+});
+const rootfs = path.join(work, 'rootfs');
+const build = spawnSync(NODE, [path.join(REPO, 'scripts/rootfs.ts')], {
+  env: { ...process.env, CONTAINERFS: rootfs },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+if (build.status !== 0) process.exit(1);
+
+const compileCache = path.join(REPO, 'node_modules/.cache/node-compile-cache');
+const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERFS: rootfs, NODE_COMPILE_CACHE: compileCache };
+delete env[INSIDE];
+const notes: string[] = [];
+
+// ---------------------------------------------------------------------------------
+// The contenders. `argv(command)` runs `command` in a container (or, for the floors,
+// starts Node); `after` tidies up between runs, untimed.
+interface Contender {
+  name: string;
+  argv(command: string[]): string[];
+  after?(): void;
+  times: number[];
+  failure?: string;
+  memory?: { bytes: number; processes: number };
+}
+
+const contenders: Contender[] = [];
+const add = (name: string, argv: Contender['argv'], after?: () => void) => contenders.push({ name, argv, after, times: [] });
+
+for (const step of readdirSync(path.join(REPO, 'steps')).sort()) {
+  const main = path.join(REPO, 'steps', step, 'main.ts');
+  if (existsSync(main)) add(`step ${step}`, (command) => [NODE, main, 'run', ...command], () => unmountUnder(rootfs));
+}
+
+const missing: string[] = [];
+const installed = (tool: string) => {
+  const found = process.env.PATH!.split(':').some((dir) => existsSync(path.join(dir, tool)));
+  if (!found) missing.push(tool);
+  return found;
+};
+if (installed('unshare')) {
+  add('unshare(1) -uipm --fork --root --mount-proc', (command) => [
+    'unshare', '--uts', '--ipc', '--pid', '--mount', '--fork', `--root=${rootfs}`, '--mount-proc', ...command,
+  ]);
+}
+if (installed('bwrap')) {
+  add('bubblewrap --unshare-uts/ipc/pid', (command) => [
+    'bwrap', '--unshare-uts', '--unshare-ipc', '--unshare-pid', '--bind', rootfs, '/', '--proc', '/proc', '--dev', '/dev', ...command,
+  ]);
+}
+for (const tool of ['runc', 'crun']) {
+  if (!installed(tool)) continue;
+  const state = path.join(work, `${tool}-state`);
+  add(`${tool} run (its default spec)`, (command) => [tool, '--root', state, 'run', '--bundle', bundle(tool, command), `cfs-bench-${tool}`]);
+}
+if (missing.includes('crun') === false && hybridCgroups()) {
+  // crun refuses a machine with both cgroup trees; hide v2 from it (and from everyone
+  // else here: the steps still find v1).
+  umount2('/sys/fs/cgroup/unified', MNT_DETACH);
+  notes.push('cgroups: hybrid layout; the v2 tree is unmounted in the bench\'s namespace, or crun refuses to run');
+}
+
+const waitFor = (command: string[]) => `require('child_process').spawnSync(${JSON.stringify(command[0])}, ${JSON.stringify(command.slice(1))})`;
+add('Node floor: node -e 0', (command) => [NODE, '-e', command[0] === '/bin/true' ? '0' : waitFor(command)]);
+add('Node floor: node starts node, waits', (command) => [
+  NODE, '-e', `require('child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(command[0] === '/bin/true' ? '0' : waitFor(command))}])`,
+]);
+const twoNodes = contenders.at(-1)!;
+const runc = contenders.find((contender) => contender.name.startsWith('runc'));
+
+/** An OCI bundle that runs `command` in our root filesystem: `<tool> spec`, edited. */
+function bundle(tool: string, command: string[]): string {
+  const dir = path.join(work, `${tool}-bundle-${command.join('-').replace(/\W/g, '')}`);
+  if (existsSync(dir)) return dir;
+  mkdirSync(dir);
+  spawnSync(tool, ['spec'], { cwd: dir });
+  const spec = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = command;
+  spec.root = { path: rootfs, readonly: true };
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+  return dir;
+}
+
+function hybridCgroups(): boolean {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8');
+  return / \/sys\/fs\/cgroup tmpfs /.test(mounts) && / \/sys\/fs\/cgroup\/unified cgroup2 /.test(mounts);
+}
+
+// ---------------------------------------------------------------------------------
+// Timing.
+function runOnce(contender: Contender, record: boolean): void {
+  const [file, ...args] = contender.argv(['/bin/true']);
+  const start = process.hrtime.bigint();
+  const run = spawnSync(file!, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+  contender.after?.();
+  if (run.status !== 0) {
+    contender.failure = `status ${run.status}: ${String(run.stderr).trim().split('\n').at(-1)}`;
+  } else if (record) {
+    contender.times.push(elapsed);
+  }
+}
+
+function shuffled<T>(items: T[]): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
+process.stderr.write(`timing ${contenders.length} contenders: ${WARMUP} warm-up rounds, ${RUNS} rounds `);
+for (let round = 0; round < WARMUP + RUNS; round++) {
+  for (const contender of shuffled(contenders.filter((c) => !c.failure))) runOnce(contender, round >= WARMUP);
+  process.stderr.write('.');
+}
+process.stderr.write('\n');
+
+// ---------------------------------------------------------------------------------
+// Memory: run `sleep 0.5` in each container and, while it sleeps, add up the peak
+// resident memory (VmHWM) of every process of the container, the runtime included.
+async function measureMemory(contender: Contender): Promise<void> {
+  const [file, ...args] = contender.argv(['sleep', '0.5']);
+  const child = spawn(file!, args, { env, stdio: 'ignore' });
+  const ended = new Promise((resolve) => child.on('close', resolve));
+  for (let waited = 0; waited < 3000 && child.exitCode === null; waited += 5) {
+    const tree = processTree(child.pid!);
+    if (tree.some(({ name }) => name === 'sleep')) {
+      const bytes = tree.reduce((sum, { pid }) => sum + peakResident(pid), 0);
+      contender.memory = { bytes, processes: tree.length };
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await ended;
+  contender.after?.();
+}
+
+/** `root` and every process below it: [{ pid, name }]. */
+function processTree(root: number): { pid: number; name: string }[] {
+  const parents = new Map<number, { ppid: number; name: string }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8'); // "pid (name) state ppid ..."
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      parents.set(Number(entry), { ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), name });
+    } catch {
+      // it ended while we looked
+    }
+  }
+  const tree = [{ pid: root, name: parents.get(root)?.name ?? '' }];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [pid, { ppid, name }] of parents) if (ppid === tree[i]!.pid) tree.push({ pid, name });
+  }
+  return tree;
+}
+
+function peakResident(pid: number): number {
+  try {
+    const kib = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+) kB/m)?.[1];
+    return Number(kib ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+for (const contender of contenders.filter((c) => !c.failure)) await measureMemory(contender);
+
+// ---------------------------------------------------------------------------------
+// The report, as a Markdown table.
+const median = (times: number[]) => {
+  const sorted = [...times].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const ms = (value: number) => value.toFixed(1);
+const ratio = (value: number, base: Contender | undefined) =>
+  base && !base.failure && base.times.length ? `${(value / median(base.times)).toFixed(2)}x` : '-';
+
+const firstLine = (command: string, ...args: string[]) =>
+  String(spawnSync(command, args, { encoding: 'utf8' }).stdout ?? '').split('\n')[0]!.trim();
+const osRelease = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? 'Linux';
+
+console.log(`\n/bin/true in a container, start to exit: median of ${RUNS} runs each (after ${WARMUP} warm-up runs), all taking turns.`);
+console.log(`Node ${process.version} (${path.relative(REPO, NODE) || NODE}); ${osRelease}, kernel ${os.release()}, ${os.arch()}, ${os.availableParallelism()} x ${os.cpus()[0]?.model.trim()}`);
+console.log(`NODE_COMPILE_CACHE=${path.relative(REPO, compileCache)}; NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'is set' : 'is not set'}`);
+const versions = ['runc', 'crun', 'bwrap', 'unshare'].filter((tool) => !missing.includes(tool)).map((tool) => firstLine(tool, '--version'));
+if (versions.length) console.log(`Tools: ${versions.join('; ')}`);
+for (const note of notes) console.log(note);
+console.log('');
+console.log('| what | median ms | fastest ms | vs runc | vs two Node starts | memory MiB (processes) |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+for (const contender of contenders) {
+  if (contender.failure || contender.times.length === 0) {
+    console.log(`| ${contender.name} | failed: ${contender.failure ?? 'no run'} | | | | |`);
+    continue;
+  }
+  const value = median(contender.times);
+  const memory = contender.memory ? `${(contender.memory.bytes / 2 ** 20).toFixed(0)} (${contender.memory.processes})` : '-';
+  console.log(`| ${contender.name} | ${ms(value)} | ${ms(Math.min(...contender.times))} | ${ratio(value, runc)} | ${ratio(value, twoNodes)} | ${memory} |`);
+}
+console.log('\nmemory: the sum of the peak resident memory (VmHWM) of every process of the container, runtime included, while it runs `sleep 0.5`.');
+if (missing.length) console.log(`Not installed, so not compared (the bench installs nothing): ${missing.join(', ')}. On Debian/Ubuntu: sudo apt-get install ${missing.map((tool) => (tool === 'bwrap' ? 'bubblewrap' : tool === 'unshare' ? 'util-linux' : tool)).join(' ')}`);

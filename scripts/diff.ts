@@ -1,0 +1,49 @@
+// npm run diff -- 4 5: the lesson of step 5, as the diff of step 4's program and
+// step 5's (every file of the two step folders but their course pages).
+// Coloured on a terminal, plain when piped:  npm run -s diff -- 4 5 > lesson.diff
+// One number compares a step with the step before it: npm run diff -- 5
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const REPO = new URL('..', import.meta.url).pathname;
+const USAGE = 'usage: npm run diff -- <step> [<step>]   e.g. npm run diff -- 4 5';
+
+function fail(message: string, status: number): never {
+  console.error(message);
+  process.exit(status);
+}
+
+const stepFolders = readdirSync(join(REPO, 'steps')).filter((name) => /^\d\d-/.test(name)).sort();
+
+function folderOf(arg: string): string {
+  const number = /^\d+$/.test(arg) ? Number(arg) : Number.NaN;
+  const folder = stepFolders.find((name) => Number.parseInt(name, 10) === number || name === arg);
+  if (!folder) fail(`no step ${arg}: the steps are ${stepFolders.map((name) => Number.parseInt(name, 10)).join(', ')}`, 2);
+  return folder;
+}
+
+const args = process.argv.slice(2);
+if (args.length < 1 || args.length > 2 || args.includes('-h') || args.includes('--help')) fail(USAGE, 2);
+const [from, to] = args.length === 2 ? [args[0]!, args[1]!] : [String(Number(args[0]) - 1), args[0]!];
+const [a, b] = [folderOf(from), folderOf(to)];
+
+/** A step's program: every file in its folder except the course pages. */
+const programFiles = (folder: string) =>
+  readdirSync(join(REPO, 'steps', folder)).filter((name) => !/^README(\.\w+)?\.md$/.test(name));
+
+const files = [...new Set([...programFiles(a), ...programFiles(b)])].sort();
+let status = 0;
+for (const file of files) {
+  const [left, right] = [`steps/${a}/${file}`, `steps/${b}/${file}`];
+  const pair = [existsSync(join(REPO, left)) ? left : '/dev/null', existsSync(join(REPO, right)) ? right : '/dev/null'];
+  // --color=auto: colours only when stdout is a terminal. --no-pager: print, never page.
+  const diff = spawnSync('git', ['--no-pager', 'diff', '--no-index', '--color=auto', '--', ...pair], {
+    cwd: REPO,
+    stdio: 'inherit',
+  });
+  if (diff.error) fail(`git is needed to show the diff: ${diff.error.message}`, 1);
+  // git diff --no-index exits 1 when the files differ: that is the expected outcome here.
+  if (diff.status !== 0 && diff.status !== 1) status = diff.status ?? 1;
+}
+process.exit(status);

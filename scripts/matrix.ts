@@ -1,0 +1,117 @@
+// npm run matrix: the whole course at a glance. Runs every isolation probe (the same
+// ones the tests run, test/probes.ts) against every step, each in its own throwaway
+// sandbox, and prints one table: a row per probe, a column per step.
+//   yes / no   the probe's answer, as the course expects it (test/expectations.ts)
+//   *          the answer changed at this step: that is the step's lesson
+//   ✗          the answer is not what the course expects
+//   ERR        the probe could not answer (the reason is printed under the table)
+import { availableParallelism } from 'node:os';
+import { styleText } from 'node:util';
+import { buildBaseRootfs, removeBaseRootfs } from '../test/base-rootfs.ts';
+import { EXPECTED, STEPS, type Step } from '../test/expectations.ts';
+import { differences, snapshotMachine } from '../test/machine.ts';
+import { PROBES, type ProbeId } from '../test/probes.ts';
+import { inSandbox, RUN_MARKER } from '../test/sandbox.ts';
+
+type Cell = { answer: boolean } | { error: string };
+
+const CELL_TIMEOUT_MS = 60_000;
+
+if (process.getuid?.() !== 0) {
+  console.error('npm run matrix runs every step in sandboxes (namespaces, mounts): it needs root. Run: sudo npm run matrix');
+  process.exit(1);
+}
+
+const probeIds = Object.keys(PROBES) as ProbeId[];
+const runId = `matrix-${process.pid}-${Date.now()}`;
+const before = snapshotMachine(`${RUN_MARKER}=${runId}`);
+const started = performance.now();
+
+const baseRootfs = buildBaseRootfs();
+if (!baseRootfs) process.exit(1);
+
+let cells: Map<string, Cell>;
+try {
+  cells = await askAll(baseRootfs);
+} finally {
+  removeBaseRootfs(baseRootfs);
+}
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+const failures = printTable(cells);
+console.log(`${cells.size} cells: ${cells.size - failures} as expected, ${failures} not (${seconds} s)`);
+
+const changed = differences(before, snapshotMachine(`${RUN_MARKER}=${runId}`));
+if (changed.length > 0) console.error(`the matrix changed this machine:\n  ${changed.join('\n  ')}`);
+process.exit(failures > 0 || changed.length > 0 ? 1 : 0);
+
+/** Every (step, probe) pair, a few sandboxes at a time. */
+async function askAll(baseRootfs: string): Promise<Map<string, Cell>> {
+  const jobs = STEPS.flatMap((step) => probeIds.map((id) => ({ step, id })));
+  const cells = new Map<string, Cell>();
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const { step, id } = jobs[next++]!;
+      cells.set(key(step, id), await ask(step, id, baseRootfs));
+      if (process.stderr.isTTY) process.stderr.write(`\r${cells.size}/${jobs.length} probes`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(2, availableParallelism()) }, worker));
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  return cells;
+}
+
+async function ask(step: Step, id: ProbeId, baseRootfs: string): Promise<Cell> {
+  let timer: NodeJS.Timeout | undefined;
+  // The sandbox kills a probe after 30 s; this is the net under that net.
+  const giveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer after ${CELL_TIMEOUT_MS / 1000} s`)), CELL_TIMEOUT_MS);
+  });
+  try {
+    const outcome = await Promise.race([inSandbox(PROBES[id].script, { step, baseRootfs, runId }), giveUp]);
+    return { answer: PROBES[id].observe(outcome) };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Print the table and the reasons for every ERR; returns how many cells are not as expected. */
+function printTable(cells: Map<string, Cell>): number {
+  const claimWidth = Math.max(...probeIds.map((id) => PROBES[id].claim.length));
+  const columns = STEPS.map((step) => step.slice(0, 2));
+  console.log(`steps: ${STEPS.join(' · ')}`);
+  console.log();
+  console.log(`${'probe'.padEnd(claimWidth)}  ${columns.map((c) => c.padEnd(5)).join(' ')}`);
+
+  let failures = 0;
+  const errors: string[] = [];
+  for (const id of probeIds) {
+    const marks = STEPS.map((step, index) => {
+      const cell = cells.get(key(step, id))!;
+      if ('error' in cell) {
+        failures++;
+        errors.push(`${step} / ${id}: ${cell.error.split('\n')[0]}`);
+        return styleText(['red', 'bold'], 'ERR  ');
+      }
+      const word = cell.answer ? 'yes' : 'no';
+      const previous = index > 0 ? cells.get(key(STEPS[index - 1]!, id)) : undefined;
+      const changedHere = previous !== undefined && 'answer' in previous && previous.answer !== cell.answer;
+      if (cell.answer !== EXPECTED[step][id]) {
+        failures++;
+        return styleText(['red', 'bold'], `${word}✗`.padEnd(5));
+      }
+      return changedHere ? styleText('bold', `${word}*`.padEnd(5)) : `${word}`.padEnd(5);
+    });
+    console.log(`${PROBES[id].claim.padEnd(claimWidth)}  ${marks.join(' ')}`);
+  }
+  console.log();
+  console.log('yes/no: the answer, as the course expects   *: changed at this step   ✗: not as expected   ERR: no answer');
+  for (const error of errors) console.log(styleText('red', `ERR ${error}`));
+  return failures;
+}
+
+function key(step: Step, id: ProbeId): string {
+  return `${step} ${id}`;
+}

@@ -1,0 +1,26 @@
+// Bash for the sandbox: start a step in the background and wait until its command runs,
+// so that a test can then signal or kill the runtime.
+import type { Outcome } from './sandbox.ts';
+
+/**
+ * `start <cmd> [args...]`: run the step with a command that prints "started" once it
+ * runs; `$runtime` is the runtime's PID. Its stdout goes to $SANDBOX_DIR/out, its
+ * stderr to $SANDBOX_DIR/err. `others` lists the sandbox's processes, less its bash and the tools reading the list.
+ */
+export const START = String.raw`
+start() {
+  node "$REPO/steps/$STEP/main.ts" run "$@" >"$SANDBOX_DIR/out" 2>"$SANDBOX_DIR/err" &
+  runtime=$!
+  for _ in $(seq 300); do grep -q started "$SANDBOX_DIR/out" && return; sleep 0.02; done
+  echo "never started: $(cat "$SANDBOX_DIR/err")"; exit 1
+}
+others() { ps -e -o pid=,comm=,args= | awk '$2 !~ /^(bash|ps|awk|sort|tr|wc|xargs)$/'; }
+`;
+
+/** The value of `key=value` in the script's stdout. */
+export function value(outcome: Outcome, key: string): string | undefined {
+  return outcome.stdout.match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
+}
+
+/** "05-chroot-proc" -> 5 */
+export const stepNumber = (step: string) => Number.parseInt(step, 10);

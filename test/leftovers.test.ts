@@ -1,0 +1,70 @@
+// Nothing left behind, in every step: not when the runtime itself is killed with
+// SIGKILL (from step 04 on, when the container has a PID namespace), not when twenty
+// containers run at once.
+import { describe, expect, inject, it } from 'vitest';
+import { START, stepNumber, value } from './background.ts';
+import { EXPECTED, STEPS } from './expectations.ts';
+import { inSandbox, type Outcome } from './sandbox.ts';
+
+const PARALLEL = 20;
+
+// What a container may leave behind, listed: mounts, cgroups under this sandbox's
+// CGROUP_PARENT, and files in the state directory (step 10's images and writable
+// layers). The tests compare the list before and after, once a first run has made what
+// stays by design (an image).
+const RESOURCES = String.raw`
+resources() {
+  {
+    awk '{print "mount " $5}' /proc/self/mountinfo
+    ls -d /sys/fs/cgroup/$CGROUP_PARENT/* /sys/fs/cgroup/*/$CGROUP_PARENT/* 2>/dev/null | sed 's/^/cgroup /'
+    find "$CONTAINER_STATE" -mindepth 1 | sed 's/^/file /'
+  } | sed "s|$CONTAINERFS/|\$CONTAINERFS/|" | sort
+}`;
+const CHANGES = String.raw`resources | diff "$SANDBOX_DIR/before" - | sed -n 's/^> /added: /p; s/^< /removed: /p'`;
+const changes = (outcome: Outcome) => outcome.stdout.split('\n').filter((line) => /^(added|removed): /.test(line));
+
+for (const step of STEPS) {
+  const sandbox = (script: string) => inSandbox(START + script, { step, timeoutMs: 55_000, ...inject('sandbox') });
+
+  describe(`step ${step}: leftovers`, () => {
+    // Steps 01-03 cannot: in 01-02 the command is Node's direct child, and Node's spawn
+    // runs nothing of ours between fork and exec, where a parent-death signal would be
+    // set; in 03 our child dies with the runtime but the command outlives it. Only a
+    // PID namespace lets the kernel end every process of the container. What a killed
+    // runtime could not remove (cgroups, mounts, writable layers), npm run clean does.
+    const dies = stepNumber(step) >= 4;
+    it(`a runtime killed with SIGKILL ${dies ? 'takes the container with it' : 'leaves the command running'}; npm run clean removes the rest`, async () => {
+      const outcome = await sandbox(String.raw`
+        ${RESOURCES}
+        run true 2>/dev/null; node scripts/clean.ts >/dev/null
+        resources >"$SANDBOX_DIR/before"
+        start sh -c 'echo started; exec sleep 1000'
+        kill -KILL $runtime; wait $runtime 2>/dev/null
+        for _ in $(seq 50); do [ -z "$(others)" ] && break; sleep 0.02; done
+        echo "left=$(others | awk '{print $2}' | sort | tr '\n' ' ')"
+        others | awk '{print $1}' | xargs -r kill -KILL
+        node scripts/clean.ts >"$SANDBOX_DIR/cleaned" || echo "clean failed: $(cat "$SANDBOX_DIR/cleaned")"
+        ${CHANGES}`);
+      expect(value(outcome, 'left'), outcome.stderr).toBe(dies ? '' : 'sleep ');
+      expect(changes(outcome)).toEqual([]);
+    });
+
+    it(`${PARALLEL} containers at once: each output and status right, nothing left`, async () => {
+      const outcome = await sandbox(String.raw`
+        ${RESOURCES}
+        run true 2>/dev/null
+        resources >"$SANDBOX_DIR/before"
+        for i in $(seq ${PARALLEL}); do
+          (run sh -c 'echo "out-$0"; exit $(($0 % 7))' $i >"$SANDBOX_DIR/out-$i" 2>/dev/null; echo $? >"$SANDBOX_DIR/status-$i") &
+        done
+        wait
+        for i in $(seq ${PARALLEL}); do echo "result-$i=$(cat "$SANDBOX_DIR/out-$i")/$(cat "$SANDBOX_DIR/status-$i")"; done
+        echo "processes=$(others | wc -l)"
+        ${CHANGES}`);
+      for (let i = 1; i <= PARALLEL; i++) expect(value(outcome, `result-${i}`), outcome.stderr).toBe(`out-${i}/${i % 7}`);
+      expect(value(outcome, 'processes')).toBe('0');
+      // Step 05 mounts /proc on the host at every run: the leak its lesson is about.
+      expect(changes(outcome)).toEqual(EXPECTED[step]['proc-mount-leaks'] ? Array(PARALLEL).fill('added: mount $CONTAINERFS/proc') : []);
+    });
+  });
+}

@@ -1,0 +1,59 @@
+// Signals and PID 1, as a user of `docker run` expects them, in every step: a signal
+// sent to the runtime reaches the command, and the command's status (128+N) becomes the
+// runtime's; from step 04 on, the container's PID 1 reaps orphans and passes signals on.
+import { constants } from 'node:os';
+import { describe, expect, inject, it } from 'vitest';
+import { START, stepNumber, value } from './background.ts';
+import { STEPS } from './expectations.ts';
+import { inSandbox } from './sandbox.ts';
+
+const SIGNALS = ['INT', 'TERM', 'HUP', 'QUIT'] as const;
+
+for (const step of STEPS) {
+  const sandbox = (script: string) => inSandbox(START + script, { step, ...inject('sandbox') });
+
+  describe.concurrent(`step ${step}: signals and PID 1`, () => {
+    for (const signal of SIGNALS) {
+      const status = 128 + constants.signals[`SIG${signal}`];
+      it(`SIG${signal} sent to the runtime reaches the command; the container ends with ${status}`, async () => {
+        // First a command that traps the signal (so it is the command that got it, not
+        // only the kernel that ended it), then one that dies of it (busybox sh ignores
+        // SIGQUIT: the command is sleep).
+        const outcome = await sandbox(String.raw`
+          start sh -c 'trap "echo got-$0; exit 3" $0; echo started; while :; do sleep 0.05; done' ${signal}
+          kill -${signal} $runtime
+          wait $runtime; echo "trapped=$?"
+          echo "command=$(grep -c got-${signal} "$SANDBOX_DIR/out")"
+          start sh -c 'echo started; exec sleep 1000'
+          kill -${signal} $runtime
+          wait $runtime; echo "status=$?"
+          echo "left=$(others | wc -l)"`);
+        expect(value(outcome, 'trapped'), outcome.stdout + outcome.stderr).toBe('3');
+        expect(value(outcome, 'command')).toBe('1');
+        expect(value(outcome, 'status')).toBe(`${status}`);
+        expect(value(outcome, 'left')).toBe('0');
+      });
+    }
+
+    // An orphan ends 0.2 s in; 1 s in, the sandbox is searched for zombies. Before step
+    // 04 the orphan's new parent is the sandbox's own init (bash), which reaps it.
+    it("an orphan is reaped: no zombie stays while the container runs", async () => {
+      const outcome = await sandbox(String.raw`
+        start sh -c 'sh -c "sleep 0.2 &"; echo started; sleep 2'
+        sleep 1
+        echo "zombies=$(grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l)"
+        wait $runtime; echo "status=$?"`);
+      expect(value(outcome, 'zombies'), outcome.stdout + outcome.stderr).toBe('0');
+      expect(value(outcome, 'status')).toBe('0');
+    });
+
+    if (stepNumber(step) >= 4) {
+      it('PID 1 passes a signal sent to it inside the container on to the command', async () => {
+        const outcome = await sandbox(String.raw`
+          run sh -c 'trap "echo got-TERM; exit 3" TERM; kill -TERM 1; sleep 5 & wait'; echo "status=$?"`);
+        expect(value(outcome, 'status'), outcome.stderr).toBe('3');
+        expect(outcome.stdout).toContain('got-TERM\n');
+      });
+    }
+  });
+}
