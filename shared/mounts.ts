@@ -1,6 +1,7 @@
 // The mount namespace's two jobs in a container: keep its mounts to itself, and make
 // the root filesystem the whole tree (pivot_root), so there is no "outside" left to
 // climb back to, as there is after a chroot.
+import { flushCompileCache } from 'node:module';
 import { mount, MNT_DETACH, MS_BIND, MS_PRIVATE, MS_REC, pivotRoot, umount2 } from './libc.ts';
 
 /**
@@ -19,6 +20,9 @@ export function makeMountsPrivate(): void {
  * namespace's `/` *is*, and then the old one is gone for every process in it.
  */
 export function pivotInto(root: string): void {
+  // Node saves what it compiled (NODE_COMPILE_CACHE, see compile-cache.ts) as it exits,
+  // when its cache is out of sight: now, then.
+  flushCompileCache();
   // pivot_root wants the new root to be a mount point: bind-mount it onto itself.
   mount(root, root, null, MS_BIND | MS_REC);
   process.chdir(root);

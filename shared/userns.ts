@@ -1,7 +1,7 @@
 // How step 08 gets into a user namespace, which Node cannot create for itself:
 // unshare(2) refuses CLONE_NEWUSER to a multithreaded process (EINVAL), and Node
 // always runs threads. runc meets the same wall in Go and climbs it with "nsexec",
-// C code that runs before the Go runtime starts. Ours is util-linux's unshare(1):
+// C code that runs before the Go runtime starts. Ours is busybox's unshare(1):
 //
 //   1. unshare(1), single-threaded, makes the user namespace and the others in one
 //      unshare(2): the kernel creates the user namespace first and makes it the owner
@@ -11,13 +11,18 @@
 //      inside is an unprivileged user outside;
 //   3. it execs node. Its user ID now maps to 0 inside, so exec gives it every
 //      capability in the new namespaces, and still none on the host.
+//
+// Why busybox's unshare(1), not util-linux's: with --fork, unshare waits for the process
+// it forked, then ends the same way, so that the container's status reaches us. When
+// that process was killed with SIGKILL (the OOM killer's signal, step 09), util-linux
+// 2.38's (Debian 12) cannot: it prints "sigprocmask unblock failed" and exits 1, not
+// 137. busybox's can, and busybox-static is installed anyway, for the root filesystem.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { die, EXIT_RUNTIME } from './errors.ts';
-import {
-  CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, fsError,
-} from './libc.ts';
+import { compileCacheEnv } from './compile-cache.ts';
+import { die, EXIT_RUNTIME, RuntimeError } from './errors.ts';
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, fsError } from './libc.ts';
 
 /** unshare(1)'s options for our CLONE_NEW* flags (a mask). */
 function unshareOptions(flags: number): string[] {
@@ -25,9 +30,9 @@ function unshareOptions(flags: number): string[] {
     [CLONE_NEWUTS, ['--uts']],
     [CLONE_NEWIPC, ['--ipc']],
     [CLONE_NEWNET, ['--net']],
-    // Leave mount propagation to the child: makeMountsPrivate() is ours to show.
-    [CLONE_NEWNS, ['--mount', '--propagation=unchanged']],
-    [CLONE_NEWCGROUP, ['--cgroup']],
+    // busybox makes the new mount namespace's mounts private too (its
+    // --propagation=unchanged fails), so the child's makeMountsPrivate() repeats it.
+    [CLONE_NEWNS, ['--mount']],
     [CLONE_NEWPID, ['--pid', '--fork']],
   ];
   return ['--user', ...options.filter(([flag]) => flags & flag).flatMap(([, names]) => names)];
@@ -58,19 +63,26 @@ export function containerRootOnHost(): { uid: number; gid: number } {
  * exec `file` (step 09 puts it in its cgroup there): `pid` as the host sees it.
  */
 export function spawnInUserNamespace(file: string, args: string[], flags: number, beforeStart = (pid: number) => {}): ChildProcess {
+  refuseIfRestricted();
   const root = containerRootOnHost();
   // setpriv --pdeathsig: should we be killed (SIGKILL leaves us no time to pass it
   // on), the kernel kills unshare(1) too, and then its child, our PID 1 (shared/init.ts).
-  const unshare = ['unshare', ...unshareOptions(flags), '--', '/bin/sh', '-c', WAIT_FOR_MAPS, 'sh', file, ...args];
-  const helper = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...unshare], {
+  // env --ignore-signal: the stop signals we pass on (command.ts) must not end unshare(1),
+  // and Ctrl-C signals the terminal's whole foreground process group, unshare(1)
+  // included. (What it starts inherits the ignoring, but Node undoes it as it starts,
+  // and the command, started by Node's spawn, begins with every signal's default.)
+  const unshare = ['busybox', 'unshare', ...unshareOptions(flags), '--', '/bin/sh', '-c', WAIT_FOR_MAPS, 'sh', file, ...args];
+  const ignore = ['env', '--ignore-signal=INT,QUIT,TERM,HUP'];
+  const helper = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...ignore, ...unshare], {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'], // fd 3: "go" to it, fd 4: its PID to us
+    env: compileCacheEnv(root), // its own compile cache: shared/compile-cache.ts
     // As root, become that user before unshare(2): the namespaces' creator is then
     // unprivileged too, and its first process has nothing of root's.
     ...(process.getuid!() === 0 ? { uid: root.uid, gid: root.gid } : {}),
   });
   let ready = false;
   // Registered before the caller's handlers, so these run first.
-  helper.on('error', (error) => die(`unshare (util-linux): ${error.message}`, EXIT_RUNTIME));
+  helper.on('error', (error) => die(`setpriv (util-linux): ${error.message}`, EXIT_RUNTIME));
   helper.on('exit', () => {
     // unshare(1) has said why on stderr (e.g. user namespaces disabled): the command never ran.
     if (!ready) process.exit(EXIT_RUNTIME);
@@ -88,7 +100,7 @@ export function spawnInUserNamespace(file: string, args: string[], flags: number
       throw error; // reported in one line (shared/cli.ts), status 125
     }
     ready = true;
-    // unshare(1) blocks SIGINT and SIGTERM while it waits for its child: signals for
+    // unshare(1) ignores the stop signals while it waits for its child: signals for
     // the container go straight to its first process (it passes them on to the command).
     helper.kill = (signal) => {
       try {
@@ -100,6 +112,25 @@ export function spawnInUserNamespace(file: string, args: string[], flags: number
     (helper.stdio[3] as Writable).end('go\n');
   });
   return helper;
+}
+
+// Ubuntu (23.10 and later, so the course VM's 24.04) lets AppArmor restrict user
+// namespaces: an unprivileged process still gets one, but with no capability in it, so
+// the container would fail at sethostname. Our unshare(1) runs unprivileged even under
+// sudo (see above). Say so at once, with the fix (the course VM's provisioning applies it).
+const APPARMOR_RESTRICTION = '/proc/sys/kernel/apparmor_restrict_unprivileged_userns';
+
+function refuseIfRestricted(): void {
+  let restricted = '0'; // the file exists only on kernels with Ubuntu's AppArmor patches
+  try {
+    restricted = readFileSync(APPARMOR_RESTRICTION, 'utf8').trim();
+  } catch {}
+  if (restricted !== '0') {
+    throw new RuntimeError(
+      `user namespaces are restricted by AppArmor here (${APPARMOR_RESTRICTION} is ${restricted}): ` +
+        'allow them with sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0 (the course VM does)',
+    );
+  }
 }
 
 /**

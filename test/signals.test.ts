@@ -54,6 +54,22 @@ for (const step of STEPS) {
         expect(value(outcome, 'status'), outcome.stderr).toBe('3');
         expect(outcome.stdout).toContain('got-TERM\n');
       });
+
+      // What the OOM killer does to a node PID 1 (step 09), done by hand: the runtime
+      // reports 137, as for a killed command (steps 08+: through busybox's unshare(1),
+      // see shared/userns.ts), and the PID namespace ends with it.
+      it("the container's PID 1 killed with SIGKILL: status 137, nothing left", async () => {
+        const outcome = await sandbox(String.raw`
+          start sh -c 'echo started; exec sleep 1000'
+          # the process that is PID 1 in a PID namespace below the sandbox's
+          pid1=$(grep -lE '^NSpid:\s+[0-9]+\s+1$' /proc/[0-9]*/status | cut -d/ -f3); echo "found=$pid1"
+          kill -KILL $pid1
+          wait $runtime; echo "status=$?"
+          echo "left=$(others | wc -l)"`);
+        expect(value(outcome, 'found'), outcome.stdout).toMatch(/^\d+$/);
+        expect(value(outcome, 'status'), outcome.stderr).toBe('137');
+        expect(value(outcome, 'left')).toBe('0');
+      });
     }
   });
 }

@@ -4,7 +4,7 @@
 // until the machine stops. Now the kernel counts what the container uses and caps it
 // (shared/cgroups.ts: how cgroup v2 and the older v1 layout differ). Making a cgroup
 // needs root again: `sudo npm run step:9 -- sh`. Node, the container's PID 1, counts
-// too: ~7 "processes" (its threads) and ~15 MB.
+// too: ~7 "processes" (its threads) and ~30 MB.
 import { spawn } from 'node:child_process';
 import { Cgroup, formatSize, LIMIT_FLAGS, type Limits } from '../../shared/cgroups.ts';
 import { announce, main } from '../../shared/cli.ts';
