@@ -13,7 +13,7 @@
 // image itself is only read, so starting a container copies nothing.
 import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { RuntimeError } from './errors.ts';
-import { CLONE_FS, CLONE_NEWNS, fsError, mount, setns, unshare } from './libc.ts';
+import { attachMount, CLONE_FS, CLONE_NEWNS, detachedMount, fsError, setns, unshare } from './libc.ts';
 import { ensureRootfs, ROOTFS } from './rootfs.ts';
 import type { Flag } from './cli.ts';
 
@@ -117,9 +117,20 @@ export class Layer {
    * which a user namespace's root cannot do (EOVERFLOW). What each process may write
    * is still checked against its own credentials.
    * upper/ and work/ must be on one filesystem that is not itself an overlay.
+   *
+   * The overlay is made here, in our mount namespace, and only attached in theirs.
+   * overlayfs takes a private copy of the image's mount, and refuses (EINVAL) if mounts
+   * below the image are "locked": the kernel locks every mount it copies into a mount
+   * namespace of a less privileged user namespace (theirs), so that nobody there can
+   * unmount one to see what it covers. Step 05 leaves such a mount: /containerfs/proc.
    */
   mountFor(pid: number): void {
-    const options = `lowerdir=${this.dir}/image,upperdir=${this.dir}/upper,workdir=${this.dir}/work`;
+    const overlay = detachedMount('overlay', {
+      source: 'overlay', // the first field of /proc/mounts
+      lowerdir: `${this.dir}/image`,
+      upperdir: `${this.dir}/upper`,
+      workdir: `${this.dir}/work`,
+    });
     const ours = openSync('/proc/self/ns/mnt', 'r');
     const theirs = openSync(`/proc/${pid}/ns/mnt`, 'r');
     const cwd = process.cwd();
@@ -129,7 +140,7 @@ export class Layer {
       unshare(CLONE_FS);
       setns(theirs, CLONE_NEWNS);
       try {
-        mount('overlay', this.root, 'overlay', 0, options);
+        attachMount(overlay, this.root);
       } finally {
         setns(ours, CLONE_NEWNS); // back home: setns also moved our root and cwd
         process.chdir(cwd);
@@ -137,6 +148,7 @@ export class Layer {
     } finally {
       closeSync(ours);
       closeSync(theirs);
+      closeSync(overlay);
     }
   }
 

@@ -43,6 +43,11 @@ const c = {
   socket: lib.func('int socket(int domain, int type, int protocol)'),
   ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
   close: lib.func('int close(int fd)'),
+  // The new mount API (Linux 5.2, glibc 2.36): a mount made in steps, as a file descriptor.
+  fsopen: lib.func('int fsopen(const char *fsname, unsigned int flags)'),
+  fsconfig: lib.func('int fsconfig(int fd, unsigned int cmd, const char *key, const char *value, int aux)'),
+  fsmount: lib.func('int fsmount(int fd, unsigned int flags, unsigned int attr_flags)'),
+  move_mount: lib.func('int move_mount(int from_dfd, const char *from_path, int to_dfd, const char *to_path, unsigned int flags)'),
 };
 
 // clone(2) / unshare(2) flags: one per namespace.
@@ -70,6 +75,14 @@ export const MS_SHARED = 0x100000;
 
 // umount2(2) flags.
 export const MNT_DETACH = 0x2;
+
+// The new mount API's constants (fsopen, fsconfig, fsmount, move_mount).
+const FSOPEN_CLOEXEC = 0x1;
+const FSCONFIG_SET_STRING = 1;
+const FSCONFIG_CMD_CREATE = 6;
+const FSMOUNT_CLOEXEC = 0x1;
+const AT_FDCWD = -100;
+const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
 
 // prctl(2) option, waitid(2) and waitpid(2) constants.
 export const PR_SET_PDEATHSIG = 1;
@@ -132,6 +145,29 @@ export function mount(
   data: string | null = null,
 ): void {
   check(`mount ${target}`, c.mount(source, target, fstype, flags, data));
+}
+
+/**
+ * A new mount of `fstype` with `options` (key=value strings), not attached anywhere
+ * yet: a file descriptor that attachMount() puts in place, maybe in another mount
+ * namespace. The filesystem is set up (and its paths looked up) here and now.
+ */
+export function detachedMount(fstype: string, options: Record<string, string>): number {
+  const context = check(`fsopen ${fstype}`, c.fsopen(fstype, FSOPEN_CLOEXEC));
+  try {
+    for (const [key, value] of Object.entries(options)) {
+      check(`fsconfig ${fstype} ${key}=${value}`, c.fsconfig(context, FSCONFIG_SET_STRING, key, value, 0));
+    }
+    check(`fsconfig ${fstype} (create)`, c.fsconfig(context, FSCONFIG_CMD_CREATE, null, null, 0));
+    return check(`fsmount ${fstype}`, c.fsmount(context, FSMOUNT_CLOEXEC, 0));
+  } finally {
+    close(context);
+  }
+}
+
+/** Attach a mount made by detachedMount() at `target`, in this mount namespace. */
+export function attachMount(mountFd: number, target: string): void {
+  check(`move_mount ${target}`, c.move_mount(mountFd, '', AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH));
 }
 
 export function umount2(target: string, flags = 0): void {

@@ -97,3 +97,21 @@ describe.concurrent('step 10-overlay: images and writable layers', () => {
     expect(value(outcome, 'after_rm')).toBe('0');
   });
 });
+
+// A learner who ran step 05 has its /proc mount left on /containerfs/proc. In the
+// container's mount namespace that mount is locked, and overlayfs refuses an image
+// with locked mounts below it: the runtime must make the overlay where none is locked.
+describe('step 10-overlay: after step 05', () => {
+  it('the busybox image still starts with step 05\'s /proc mount left on it', async () => {
+    const outcome = await inSandbox(
+      String.raw`
+      node steps/05-chroot-proc/main.ts run true 2>/dev/null
+      echo "left_by_05=$(grep -c " $CONTAINERFS/proc " /proc/mounts)"
+      run sh -c 'echo "root=$(grep " / " /proc/mounts | cut -d" " -f1,3)"'; echo "status=$?"`,
+      { step: '10-overlay', ...inject('sandbox') },
+    );
+    expect(value(outcome, 'left_by_05')).toBe('1');
+    expect(value(outcome, 'status'), outcome.stderr).toBe('0');
+    expect(value(outcome, 'root')).toBe('overlay overlay');
+  });
+});
