@@ -2,6 +2,7 @@
 // internal `child` verb of the steps that re-execute themselves.
 import { basename, dirname, relative } from 'node:path';
 import { die, EXIT_RUNTIME, EXIT_USAGE, RuntimeError, SyscallError } from './errors.ts';
+import { passTerminalOn, takeTerminal } from './terminal.ts';
 
 /**
  * An option of `run`, written before the command as in docker run: `--memory 64m`
@@ -34,7 +35,10 @@ export function main<F extends Flags>(verbs: Record<string, Verb<F>>, flags = {}
   if (!Object.hasOwn(verbs, verb) || command.length === 0) die(usage(flags), EXIT_USAGE);
   // Failures inside event handlers (after the child started) are reported the same way.
   process.on('uncaughtException', (error) => die(explain(error, command), EXIT_RUNTIME));
+  // Who holds the terminal: the container's first process, once it starts (terminal.ts).
+  if (verb === 'run' && Object.hasOwn(verbs, 'child')) passTerminalOn();
   try {
+    if (verb === 'child') takeTerminal();
     verbs[verb]!(command, values);
   } catch (error) {
     die(explain(error, command), EXIT_RUNTIME);

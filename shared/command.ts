@@ -1,10 +1,10 @@
 // Waiting for the container's command the way `docker run` does: signals we receive
 // are passed on, and its exit status becomes ours.
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { die, EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_RUNTIME } from './errors.ts';
 import { superviseAsInit } from './init.ts';
+import { inTerminalForeground } from './terminal.ts';
 
 /** The signals a user sends to stop or interrupt a container. */
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
@@ -12,6 +12,11 @@ const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
 /** The signals of a terminal's keys: Ctrl-C and Ctrl-\. */
 const KEY_SIGNALS: readonly string[] = ['SIGINT', 'SIGQUIT'];
 
+// A key's signal goes to the terminal's whole foreground group. When we are in it, so
+// is the command, which has the signal already: passing it on would deliver it twice,
+// and a command that counts its Ctrl-Cs, or cleans up on the first, would see two.
+// (From step 03 on, the container's first process takes the terminal: terminal.ts.)
+//
 // Listening from the start, not only once the child runs: a signal that came first
 // would end us (or, sent to a PID 1 with no handler, vanish), and the child with it.
 // It waits for the child instead.
@@ -43,22 +48,4 @@ export function exitWith(started: ChildProcess): void {
   started.on('exit', (code, signal) => {
     process.exit(code ?? 128 + constants.signals[signal ?? 'SIGKILL']);
   });
-}
-
-/**
- * Whether we are in the terminal's foreground process group. A key's signal (Ctrl-C)
- * goes to that whole group: when we are in it, so is the command, which then has the
- * signal already. Passing it on would deliver it twice; a command that counts its
- * Ctrl-Cs, or cleans up on the first, would see two. (`docker run -it` sends the key
- * itself through the container's terminal, so it arrives once too.)
- */
-function inTerminalForeground(): boolean {
-  try {
-    // /proc/self/stat: "pid (name) state ppid pgrp session tty_nr tpgid ..."
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const [, , pgrp, , , tpgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(pgrp) > 0 && pgrp === tpgid; // 0: a group outside our PID namespace
-  } catch {
-    return false; // no /proc to tell: pass it on
-  }
 }

@@ -4,7 +4,7 @@
 // docker --init) exists because programs started as PID 1 tend to forget them.
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { P_ALL, PR_SET_PDEATHSIG, prctl, setpgid, waitid, waitpid, WEXITED, WNOHANG, WNOWAIT } from './libc.ts';
+import { P_ALL, PR_SET_PDEATHSIG, prctl, waitid, waitpid, WEXITED, WNOHANG, WNOWAIT } from './libc.ts';
 import { SyscallError } from './errors.ts';
 
 /** Take up the duties of the container's first process, once `command` has started. */
@@ -17,11 +17,6 @@ export function superviseAsInit(command: ChildProcess): void {
   // were starting up, before this line, no signal comes: runc closes that gap with a
   // pipe to its parent; we leave it open.)
   prctl(PR_SET_PDEATHSIG, constants.signals.SIGKILL);
-
-  // Ctrl-C and Ctrl-\ signal the terminal's whole foreground process group: the
-  // command is in it, and so are we. We move to a process group of our own, so that the
-  // key reaches the command once, not once more through us (see command.ts).
-  setpgid(0, 0);
 
   // An orphan (a process whose parent ended first) is adopted by PID 1, and stays a
   // zombie, an entry in the process table, until PID 1 waits for it. Every SIGCHLD,

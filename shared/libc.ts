@@ -37,6 +37,8 @@ const c = {
   pivot_root: lib.func('int pivot_root(const char *new_root, const char *put_old)'),
   prctl: lib.func('int prctl(int option, ...)'),
   setpgid: lib.func('int setpgid(int pid, int pgid)'),
+  tcsetpgrp: lib.func('int tcsetpgrp(int fd, int pgrp)'),
+  pthread_sigmask: lib.func('int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *oldset)'),
   waitid: lib.func('int waitid(int idtype, uint32_t id, uint8_t *info, int options)'),
   waitpid: lib.func('int waitpid(int pid, int *status, int options)'),
   strerror: lib.func('const char *strerror(int errnum)'),
@@ -86,6 +88,8 @@ const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
 
 // prctl(2) option, waitid(2) and waitpid(2) constants.
 export const PR_SET_PDEATHSIG = 1;
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
 export const P_ALL = 0;
 export const WNOHANG = 0x1;
 export const WEXITED = 0x4;
@@ -185,6 +189,26 @@ export function prctl(option: number, arg: number): void {
 
 export function setpgid(pid: number, pgid: number): void {
   check('setpgid', c.setpgid(pid, pgid));
+}
+
+/** Make process group `pgrp` the foreground group of the terminal open on `fd`. */
+export function tcsetpgrp(fd: number, pgrp: number): void {
+  check('tcsetpgrp', c.tcsetpgrp(fd, pgrp));
+}
+
+/** Run `action` with `signal` blocked on this thread (pthread_sigmask). */
+export function withSignalBlocked<T>(signal: number, action: () => T): T {
+  const set = Buffer.alloc(128); // sigset_t: one bit per signal, signal N at bit N-1
+  set[(signal - 1) >> 3]! |= 1 << ((signal - 1) & 7);
+  const old = Buffer.alloc(128);
+  // pthread_sigmask returns the error number itself, not -1.
+  const failed = c.pthread_sigmask(SIG_BLOCK, set, old);
+  if (failed) throw new SyscallError('pthread_sigmask', failed, strerror(failed));
+  try {
+    return action();
+  } finally {
+    c.pthread_sigmask(SIG_SETMASK, old, null);
+  }
 }
 
 /** waitid(idtype, id, info, options): the pid of the child it found, 0 for none (WNOHANG). */

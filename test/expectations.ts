@@ -2,7 +2,7 @@
 // claim, so each claim is checked both ways (01 leaks the hostname, 02 must not).
 import type { ProbeId } from './probes.ts';
 
-export const STEPS = ['01-run', '02-uts', '03-hostname', '04-pid', '05-chroot-proc', '06-mount-ns', '07-ipc-net', '08-user', '09-cgroups', '10-overlay'] as const;
+export const STEPS = ['01-run', '02-uts', '03-hostname', '04-pid', '05-chroot-proc', '06-mount-ns', '07-ipc-net', '08-user', '09-cgroups', '10-overlay', '11-veth'] as const;
 export type Step = (typeof STEPS)[number];
 
 const always = { 'exit-status': true, 'stdout-stderr-separate': true, 'stdin-passed': true } as const;
@@ -19,6 +19,7 @@ const hostMountsIpcNetUsers = {
   'host-ipc-visible': true,
   'host-interfaces-visible': true,
   'loopback-up-alone': false,
+  'reaches-host': false, // it shares the host's network: no link of its own
   'root-writes-host-files': true,
   'root-is-host-root': true,
 } as const;
@@ -30,6 +31,7 @@ const ownMountsIpcNetUsers = {
   'host-ipc-visible': false,
   'host-interfaces-visible': false,
   'loopback-up-alone': true,
+  'reaches-host': false, // only `lo` until step 11
   'root-writes-host-files': false,
   'root-is-host-root': false,
 } as const;
@@ -132,6 +134,7 @@ export const EXPECTED: Record<Step, Record<ProbeId, boolean>> = {
     'host-ipc-visible': false,
     'host-interfaces-visible': false,
     'loopback-up-alone': true,
+    'reaches-host': false, // a network of its own, but only `lo` (until step 11)
     'runs-rootless': false,
     ...always,
   },
@@ -172,6 +175,21 @@ export const EXPECTED: Record<Step, Record<ProbeId, boolean>> = {
     ...limits,
     ...ownMountsIpcNetUsers, // built on step 08
     'runs-rootless': false, // cgroups need root here
+    ...always,
+  },
+  '11-veth': {
+    'hostname-leaks': false,
+    'hostname-assigned': true,
+    'init-is-pid-1': true,
+    'host-processes-visible': false,
+    'host-files-visible': false,
+    'proc-mount-leaks': false,
+    'writes-reach-rootfs': false,
+    ...limits,
+    ...ownMountsIpcNetUsers,
+    'loopback-up-alone': false, // `lo` and `eth0`, the container's end of the veth pair
+    'reaches-host': true,
+    'runs-rootless': false, // cgroups and veth pairs need root here
     ...always,
   },
 };

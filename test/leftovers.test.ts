@@ -9,12 +9,15 @@ import { inSandbox, type Outcome } from './sandbox.ts';
 const PARALLEL = 20;
 
 // What a container may leave behind, listed: mounts, cgroups under this sandbox's
-// CGROUP_PARENT, and files in the state directory (step 10's images and writable
-// layers). The tests compare the list before and after, once a first run has made what
-// stays by design (an image).
+// CGROUP_PARENT, files in the state directory (step 10's images and writable layers),
+// and network interfaces (step 11's veth pairs). The tests compare the list before and
+// after, once a first run has made what stays by design (an image).
 const RESOURCES = String.raw`
 resources() {
+  # The kernel destroys a dead container's veth pair moments after its last process.
+  for _ in $(seq 250); do ip -o link show | grep -q ': cfs-' || break; sleep 0.02; done
   {
+    ip -o link show | awk -F': ' '{print "link " $2}'
     awk '{print "mount " $5}' /proc/self/mountinfo
     ls -d /sys/fs/cgroup/$CGROUP_PARENT/* /sys/fs/cgroup/*/$CGROUP_PARENT/* 2>/dev/null | sed 's/^/cgroup /'
     find "$CONTAINER_STATE" -mindepth 1 | sed 's/^/file /'

@@ -107,6 +107,28 @@ export const PROBES = {
       run sh -c 'echo "links=$(ip -o link show | wc -l),$(ip -o link show up | grep -c ": lo:")"'`,
     observe: (o) => answer(o, 'links', (v) => (/^\d+,\d+$/.test(v) ? v === '1,1' : undefined)),
   },
+  'reaches-host': {
+    claim: 'the container reaches the host over a network link of its own',
+    // A TCP server on the host (the sandbox), on all its addresses; the container sends
+    // it a line through its default gateway, if it has one. Before step 07 the
+    // container shares the host's network, which here has no gateway: a real host's
+    // would be a router, not the host itself.
+    // (Once it listens: 1E61 is port 7777 and 0A LISTEN in /proc/net/tcp6, or tcp.)
+    script: String.raw`busybox nc -l -p 7777 >"$SANDBOX_DIR/got" &
+      for _ in $(seq 100); do grep -qs ':1E61 [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
+      run sh -c 'gw=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p"); echo "gateway=$gw"
+        [ -z "$gw" ] || { echo hello-host | nc -w 5 "$gw" 7777; echo "sent=$?"; }' | tee "$SANDBOX_DIR/ran"
+      # The server writes what it got in its own time (longer on a busy machine).
+      if grep -q '^gateway=.' "$SANDBOX_DIR/ran"; then
+        for _ in $(seq 250); do grep -qs hello-host "$SANDBOX_DIR/got" && break; sleep 0.02; done
+      fi
+      echo "reached=$(grep -c hello-host "$SANDBOX_DIR/got")"`,
+    observe: (o) => {
+      const reached = answer(o, 'reached', count);
+      if (!reached && answer(o, 'gateway', (v) => v !== '')) throw new ProbeError(`a gateway, not reached\nstdout: ${o.stdout}\nstderr: ${o.stderr}`);
+      return reached;
+    },
+  },
   'root-writes-host-files': {
     claim: 'root inside can change a file that root owns on the host',
     script: String.raw`f="$CONTAINERFS/etc/cfs-host-owned"; echo host >"$f"

@@ -9,6 +9,16 @@ import { inSandbox } from './sandbox.ts';
 
 const SIGNALS = ['INT', 'TERM', 'HUP', 'QUIT'] as const;
 
+// The step runs `sh` on a terminal of its own (script's pty); `type` types a line on it.
+const TERMINAL = String.raw`
+mkfifo "$SANDBOX_DIR/keys"
+script -qefc "node steps/$STEP/main.ts run sh" /dev/null <"$SANDBOX_DIR/keys" >"$SANDBOX_DIR/screen" 2>&1 &
+term=$!
+exec 3>"$SANDBOX_DIR/keys"
+type() { printf '%s\n' "$1" >&3; }
+until_seen() { for _ in $(seq 400); do grep -q "$1" "$SANDBOX_DIR/screen" && return; sleep 0.025; done; echo "never saw $1"; }
+`;
+
 for (const step of STEPS) {
   const sandbox = (script: string) => inSandbox(START + script, { step, ...inject('sandbox') });
 
@@ -34,6 +44,25 @@ for (const step of STEPS) {
         expect(value(outcome, 'left')).toBe('0');
       });
     }
+
+    // A learner's Ctrl-C, through a real terminal: script(1) runs the step on a pty and
+    // types what we write into $SANDBOX_DIR/keys. The shell in the container is
+    // interactive; Ctrl-C (byte 3) must stop its foreground job, a 30 s sleep, and
+    // nothing else: the shell lives on, and its `exit 4` is the runtime's status.
+    it('Ctrl-C at an interactive shell stops its foreground job, not the container', async () => {
+      const outcome = await inSandbox(TERMINAL + String.raw`
+        type 'echo rea""dy; sleep 30; echo after-""sleep'
+        until_seen ready && sleep 0.5
+        printf '' >&3
+        until_seen '\^C'
+        type 'echo sur""vived; exit 4'
+        wait $term; echo "status=$?"
+        echo "survived=$(grep -c survived "$SANDBOX_DIR/screen")"
+        echo "slept_on=$(grep -c after-sleep "$SANDBOX_DIR/screen")"`, { step, ...inject('sandbox') });
+      expect(value(outcome, 'status'), outcome.stdout + outcome.stderr).toBe('4');
+      expect(value(outcome, 'survived')).toBe('1');
+      expect(value(outcome, 'slept_on')).toBe('0');
+    });
 
     // An orphan ends 0.2 s in; 1 s in, the sandbox is searched for zombies. Before step
     // 04 the orphan's new parent is the sandbox's own init (bash), which reaps it.
