@@ -17,7 +17,7 @@ export CONTAINERFS=${CONTAINERFS:-/containerfs}
 LOCAL_MODULES=${CFS_LOCAL_MODULES:-/var/lib/container-from-scratch/node_modules}
 NODE_MAJOR=24
 NPM_MAJOR=11
-PACKAGES=(busybox-static ca-certificates git)
+PACKAGES=(busybox-static ca-certificates git iproute2) # iproute2: step 11 (Ubuntu has it already)
 NO_APT=false
 MOUNT_ONLY=false
 
