@@ -11,7 +11,8 @@ export const START = String.raw`
 start() {
   node "$REPO/steps/$STEP/main.ts" run "$@" >"$SANDBOX_DIR/out" 2>"$SANDBOX_DIR/err" &
   runtime=$!
-  for _ in $(seq 300); do grep -q started "$SANDBOX_DIR/out" && return; sleep 0.02; done
+  # up to 15 s: a busy machine (20 containers starting at once in another test) is slow
+  for _ in $(seq 750); do grep -q started "$SANDBOX_DIR/out" && return; sleep 0.02; done
   echo "never started: $(cat "$SANDBOX_DIR/err")"; exit 1
 }
 others() { ps -e -o pid=,comm=,args= | awk '$2 !~ /^(bash|ps|awk|sort|tr|wc|xargs)$/'; }

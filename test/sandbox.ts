@@ -77,7 +77,9 @@ export function inSandbox(script: string, { step, baseRootfs, runId, timeoutMs =
     sandbox.stdout.on('data', (chunk) => (stdout += chunk));
     sandbox.stderr.on('data', (chunk) => (stderr += chunk));
     sandbox.on('error', reject);
-    sandbox.on('close', (status) => {
+    sandbox.on('close', (status, signal) => {
+      // Said where a failing test shows it: a test that ran out of time.
+      if (status === null) stderr += `\n(the sandbox was killed with ${signal}: its time, ${timeoutMs} ms, ran out)\n`;
       rmdirSync(sandboxDir); // empty: its contents lived on the sandbox's tmpfs
       // cgroups are the machine's, not the sandbox's: those of runtimes the sandbox's
       // end killed (SIGKILL) are still there. The tests check the runtime's own cleanup.

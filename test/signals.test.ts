@@ -35,12 +35,14 @@ for (const step of STEPS) {
           wait $runtime; echo "trapped=$?"
           echo "command=$(grep -c got-${signal} "$SANDBOX_DIR/out")"
           start sh -c 'echo started; exec sleep 1000'
+          # Not before sh has become sleep: a signal that hit sh would be gone.
+          for _ in $(seq 500); do pgrep -f '^sleep 1000$' >/dev/null && break; sleep 0.02; done
           kill -${signal} $runtime
           wait $runtime; echo "status=$?"
           echo "left=$(others | wc -l)"`);
         expect(value(outcome, 'trapped'), outcome.stdout + outcome.stderr).toBe('3');
         expect(value(outcome, 'command')).toBe('1');
-        expect(value(outcome, 'status')).toBe(`${status}`);
+        expect(value(outcome, 'status'), outcome.stdout + outcome.stderr).toBe(`${status}`);
         expect(value(outcome, 'left')).toBe('0');
       });
     }
