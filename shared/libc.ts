@@ -201,14 +201,18 @@ export function withSignalBlocked<T>(signal: number, action: () => T): T {
   const set = Buffer.alloc(128); // sigset_t: one bit per signal, signal N at bit N-1
   set[(signal - 1) >> 3]! |= 1 << ((signal - 1) & 7);
   const old = Buffer.alloc(128);
-  // pthread_sigmask returns the error number itself, not -1.
-  const failed = c.pthread_sigmask(SIG_BLOCK, set, old);
-  if (failed) throw new SyscallError('pthread_sigmask', failed, strerror(failed));
+  sigmask(SIG_BLOCK, set, old);
   try {
     return action();
   } finally {
-    c.pthread_sigmask(SIG_SETMASK, old, null);
+    sigmask(SIG_SETMASK, old, null);
   }
+}
+
+// pthread_sigmask returns the error number itself, not -1.
+function sigmask(how: number, set: Buffer, old: Buffer | null): void {
+  const errno = c.pthread_sigmask(how, set, old);
+  if (errno !== 0) throw new SyscallError('pthread_sigmask', errno, strerror(errno));
 }
 
 /** waitid(idtype, id, info, options): the pid of the child it found, 0 for none (WNOHANG). */
