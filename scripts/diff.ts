@@ -25,6 +25,8 @@ function folderOf(arg: string): string {
 
 const args = process.argv.slice(2);
 if (args.length < 1 || args.length > 2 || args.includes('-h') || args.includes('--help')) fail(USAGE, 2);
+// One step: the one before it is its pair (step 01 has none: folderOf says which there are).
+if (args.length === 1 && !/^\d+$/.test(args[0]!)) fail(USAGE, 2);
 const [from, to] = args.length === 2 ? [args[0]!, args[1]!] : [String(Number(args[0]) - 1), args[0]!];
 const [a, b] = [folderOf(from), folderOf(to)];
 
