@@ -1,9 +1,21 @@
 import { defineConfig } from 'vitest/config';
 
+// Two tiers. unit: fast, no root, no namespaces (`npm run test:unit`). system: every step
+// run as a learner runs it, each in a throwaway sandbox host, as root (`sudo npm test`
+// runs both).
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
-    testTimeout: 60_000,
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'system',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/unit/**'],
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 60_000,
+        },
+      },
+    ],
   },
 });

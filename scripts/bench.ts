@@ -16,6 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MNT_DETACH, mount, umount2 } from '../shared/libc.ts';
+import { readMounts } from '../shared/mountinfo.ts';
+import { listSteps } from '../shared/steps.ts';
 import { unmountUnder } from './clean.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -78,9 +80,12 @@ interface Contender {
 const contenders: Contender[] = [];
 const add = (name: string, argv: Contender['argv'], after?: () => void) => contenders.push({ name, argv, after, times: [] });
 
-for (const step of readdirSync(path.join(REPO, 'steps')).sort()) {
-  const main = path.join(REPO, 'steps', step, 'main.ts');
-  if (existsSync(main)) add(`step ${step}`, (command) => [NODE, main, 'run', ...command], () => unmountUnder(rootfs));
+for (const step of listSteps()) {
+  add(
+    `step ${step}`,
+    (command) => [NODE, path.join(REPO, 'steps', step, 'main.ts'), 'run', ...command],
+    () => unmountUnder(rootfs),
+  );
 }
 
 const missing: string[] = [];
@@ -91,30 +96,60 @@ const installed = (tool: string) => {
 };
 if (installed('unshare')) {
   add('unshare(1) -uipm --fork --root --mount-proc', (command) => [
-    'unshare', '--uts', '--ipc', '--pid', '--mount', '--fork', `--root=${rootfs}`, '--mount-proc', ...command,
+    'unshare',
+    '--uts',
+    '--ipc',
+    '--pid',
+    '--mount',
+    '--fork',
+    `--root=${rootfs}`,
+    '--mount-proc',
+    ...command,
   ]);
 }
 if (installed('bwrap')) {
   add('bubblewrap --unshare-uts/ipc/pid', (command) => [
-    'bwrap', '--unshare-uts', '--unshare-ipc', '--unshare-pid', '--bind', rootfs, '/', '--proc', '/proc', '--dev', '/dev', ...command,
+    'bwrap',
+    '--unshare-uts',
+    '--unshare-ipc',
+    '--unshare-pid',
+    '--bind',
+    rootfs,
+    '/',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    ...command,
   ]);
 }
 for (const tool of ['runc', 'crun']) {
   if (!installed(tool)) continue;
   const state = path.join(work, `${tool}-state`);
-  add(`${tool} run (its default spec)`, (command) => [tool, '--root', state, 'run', '--bundle', bundle(tool, command), `cfs-bench-${tool}`]);
+  add(`${tool} run (its default spec)`, (command) => [
+    tool,
+    '--root',
+    state,
+    'run',
+    '--bundle',
+    bundle(tool, command),
+    `cfs-bench-${tool}`,
+  ]);
 }
 if (missing.includes('crun') === false && hybridCgroups()) {
   // crun refuses a machine with both cgroup trees; hide v2 from it (and from everyone
   // else here: the steps still find v1).
   umount2('/sys/fs/cgroup/unified', MNT_DETACH);
-  notes.push('cgroups: hybrid layout; the v2 tree is unmounted in the bench\'s namespace, or crun refuses to run');
+  notes.push("cgroups: hybrid layout; the v2 tree is unmounted in the bench's namespace, or crun refuses to run");
 }
 
-const waitFor = (command: string[]) => `require('child_process').spawnSync(${JSON.stringify(command[0])}, ${JSON.stringify(command.slice(1))})`;
+const waitFor = (command: string[]) =>
+  `require('child_process').spawnSync(${JSON.stringify(command[0])}, ${JSON.stringify(command.slice(1))})`;
 add('Node floor: node -e 0', (command) => [NODE, '-e', command[0] === '/bin/true' ? '0' : waitFor(command)]);
 add('Node floor: node starts node, waits', (command) => [
-  NODE, '-e', `require('child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(command[0] === '/bin/true' ? '0' : waitFor(command))}])`,
+  NODE,
+  '-e',
+  `require('child_process').spawnSync(process.execPath, ['-e', ${JSON.stringify(command[0] === '/bin/true' ? '0' : waitFor(command))}])`,
 ]);
 const twoNodes = contenders.at(-1)!;
 const runc = contenders.find((contender) => contender.name.startsWith('runc'));
@@ -134,8 +169,9 @@ function bundle(tool: string, command: string[]): string {
 }
 
 function hybridCgroups(): boolean {
-  const mounts = readFileSync('/proc/self/mounts', 'utf8');
-  return / \/sys\/fs\/cgroup tmpfs /.test(mounts) && / \/sys\/fs\/cgroup\/unified cgroup2 /.test(mounts);
+  const mounts = readMounts();
+  const at = (mountPoint: string, type: string) => mounts.some((m) => m.mountPoint === mountPoint && m.type === type);
+  return at('/sys/fs/cgroup', 'tmpfs') && at('/sys/fs/cgroup/unified', 'cgroup2');
 }
 
 // ---------------------------------------------------------------------------------
@@ -232,12 +268,18 @@ const ratio = (value: number, base: Contender | undefined) =>
   base && !base.failure && base.times.length ? `${(value / median(base.times)).toFixed(2)}x` : '-';
 
 const firstLine = (command: string, ...args: string[]) =>
-  String(spawnSync(command, args, { encoding: 'utf8' }).stdout ?? '').split('\n')[0]!.trim();
+  String(spawnSync(command, args, { encoding: 'utf8' }).stdout ?? '')
+    .split('\n')[0]!
+    .trim();
 const osRelease = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? 'Linux';
 
 console.log(`\n/bin/true in a container, start to exit: median of ${RUNS} runs each (after ${WARMUP} warm-up runs), all taking turns.`);
-console.log(`Node ${process.version} (${path.relative(REPO, NODE) || NODE}); ${osRelease}, kernel ${os.release()}, ${os.arch()}, ${os.availableParallelism()} x ${os.cpus()[0]?.model.trim()}`);
-console.log(`NODE_COMPILE_CACHE=${path.relative(REPO, compileCache)}; NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'is set' : 'is not set'}`);
+console.log(
+  `Node ${process.version} (${path.relative(REPO, NODE) || NODE}); ${osRelease}, kernel ${os.release()}, ${os.arch()}, ${os.availableParallelism()} x ${os.cpus()[0]?.model.trim()}`,
+);
+console.log(
+  `NODE_COMPILE_CACHE=${path.relative(REPO, compileCache)}; NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'is set' : 'is not set'}`,
+);
 const versions = ['runc', 'crun', 'bwrap', 'unshare'].filter((tool) => !missing.includes(tool)).map((tool) => firstLine(tool, '--version'));
 if (versions.length) console.log(`Tools: ${versions.join('; ')}`);
 for (const note of notes) console.log(note);
@@ -251,7 +293,14 @@ for (const contender of contenders) {
   }
   const value = median(contender.times);
   const memory = contender.memory ? `${(contender.memory.bytes / 2 ** 20).toFixed(0)} (${contender.memory.processes})` : '-';
-  console.log(`| ${contender.name} | ${ms(value)} | ${ms(Math.min(...contender.times))} | ${ratio(value, runc)} | ${ratio(value, twoNodes)} | ${memory} |`);
+  console.log(
+    `| ${contender.name} | ${ms(value)} | ${ms(Math.min(...contender.times))} | ${ratio(value, runc)} | ${ratio(value, twoNodes)} | ${memory} |`,
+  );
 }
-console.log('\nmemory: the sum of the peak resident memory (VmHWM) of every process of the container, runtime included, while it runs `sleep 0.5`.');
-if (missing.length) console.log(`Not installed, so not compared (the bench installs nothing): ${missing.join(', ')}. On Debian/Ubuntu: sudo apt-get install ${missing.map((tool) => (tool === 'bwrap' ? 'bubblewrap' : tool === 'unshare' ? 'util-linux' : tool)).join(' ')}`);
+console.log(
+  '\nmemory: the sum of the peak resident memory (VmHWM) of every process of the container, runtime included, while it runs `sleep 0.5`.',
+);
+if (missing.length)
+  console.log(
+    `Not installed, so not compared (the bench installs nothing): ${missing.join(', ')}. On Debian/Ubuntu: sudo apt-get install ${missing.map((tool) => (tool === 'bwrap' ? 'bubblewrap' : tool === 'unshare' ? 'util-linux' : tool)).join(' ')}`,
+  );

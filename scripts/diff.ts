@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { listSteps, stepNumber } from '../shared/steps.ts';
 
 const REPO = new URL('..', import.meta.url).pathname;
 const USAGE = 'usage: npm run diff -- <step> [<step>]   e.g. npm run diff -- 4 5';
@@ -14,12 +15,12 @@ function fail(message: string, status: number): never {
   process.exit(status);
 }
 
-const stepFolders = readdirSync(join(REPO, 'steps')).filter((name) => /^\d\d-/.test(name)).sort();
+const stepFolders = listSteps();
 
 function folderOf(arg: string): string {
   const number = /^\d+$/.test(arg) ? Number(arg) : Number.NaN;
-  const folder = stepFolders.find((name) => Number.parseInt(name, 10) === number || name === arg);
-  if (!folder) fail(`no step ${arg}: the steps are ${stepFolders.map((name) => Number.parseInt(name, 10)).join(', ')}`, 2);
+  const folder = stepFolders.find((name) => stepNumber(name) === number || name === arg);
+  if (!folder) fail(`no step ${arg}: the steps are ${stepFolders.map(stepNumber).join(', ')}`, 2);
   return folder;
 }
 
@@ -31,8 +32,7 @@ const [from, to] = args.length === 2 ? [args[0]!, args[1]!] : [String(Number(arg
 const [a, b] = [folderOf(from), folderOf(to)];
 
 /** A step's program: every file in its folder except the course pages. */
-const programFiles = (folder: string) =>
-  readdirSync(join(REPO, 'steps', folder)).filter((name) => !/^README(\.\w+)?\.md$/.test(name));
+const programFiles = (folder: string) => readdirSync(join(REPO, 'steps', folder)).filter((name) => !/^README(\.\w+)?\.md$/.test(name));
 
 const files = [...new Set([...programFiles(a), ...programFiles(b)])].sort();
 let status = 0;

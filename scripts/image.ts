@@ -8,8 +8,10 @@
 // or the minirootfs tarballs of Alpine Linux.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { die, EXIT_USAGE } from '../shared/errors.ts';
-import { BUSYBOX, IMAGES_DIR, isImageName, listImages, listLayers } from '../shared/images.ts';
+import { EXIT_USAGE } from '../shared/errors.ts';
+import { fail as die } from '../shared/exit.ts';
+import { BUSYBOX, imagesDir, isImageName, listImages } from '../shared/images.ts';
+import { listLayers } from '../shared/layer.ts';
 
 const USAGE = 'usage: npm run image -- import <name> <file.tar> | list | rm <name>';
 const [verb, ...args] = process.argv.slice(2);
@@ -31,12 +33,12 @@ function checkName(name: string): void {
 
 function importImage(name: string, tarball: string): void {
   checkName(name);
-  const dir = `${IMAGES_DIR}/${name}`;
+  const dir = `${imagesDir()}/${name}`;
   if (existsSync(dir)) die(`image ${name} exists already (npm run image -- rm ${name} first)`, 1);
   if (!existsSync(tarball)) die(`${tarball}: no such file`, 1);
   // Unpack beside the final place, then rename: a container never sees half an image,
   // and an import that fails leaves nothing behind.
-  const partial = `${IMAGES_DIR}/.import-${name}-${process.pid}`;
+  const partial = `${imagesDir()}/.import-${name}-${process.pid}`;
   mkdirSync(partial, { recursive: true, mode: 0o755 });
   // As root, tar keeps the files' owners and modes: the container sees them as packed.
   const tar = spawnSync('tar', ['--extract', '--file', tarball, '--directory', partial, '--numeric-owner'], {
@@ -59,7 +61,7 @@ function list(): void {
 
 function remove(name: string): void {
   checkName(name);
-  const dir = `${IMAGES_DIR}/${name}`;
+  const dir = `${imagesDir()}/${name}`;
   if (!existsSync(dir)) die(`no image named ${name}`, 1);
   // A container running on it (or a kept layer) would lose its bottom half.
   const users = listLayers().filter(({ image }) => image === dir);

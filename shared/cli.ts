@@ -1,12 +1,16 @@
-// The command line every step shares: `main.ts run <cmd> [args...]`, plus the
-// internal `child` verb of the steps that re-execute themselves.
+// The command line every step shares, read once, here: `main.ts run [options] <cmd>
+// [args...]`, plus the internal `child` verb of the steps that re-execute themselves
+// (`main.ts child [--root=<dir>] -- <cmd> [args...]`). Any failure ends the process
+// with one line and its status (shared/errors.ts), never a stack trace.
 import { basename, dirname, relative } from 'node:path';
-import { die, EXIT_RUNTIME, EXIT_USAGE, RuntimeError, SyscallError } from './errors.ts';
+import { AlreadyReported, EXIT_RUNTIME, EXIT_USAGE, RuntimeError, SyscallError, UsageError } from './errors.ts';
+import { exit, fail } from './exit.ts';
 import { passTerminalOn, takeTerminal } from './terminal.ts';
 
 /**
- * An option of `run`, written before the command as in docker run: `--memory 64m`
- * or `--memory=64m`. A switch such as `--keep` has no example value (parse gets "").
+ * An option, written before the command as in docker run: `--memory 64m` or
+ * `--memory=64m`. A switch such as `--keep` has no example value (parse gets "", or
+ * what follows `=`: `--keep=false`).
  */
 export interface Flag<T> {
   example?: string; // how a value looks, for the usage line
@@ -15,33 +19,55 @@ export interface Flag<T> {
 }
 type Flags = Record<string, Flag<unknown>>;
 type FlagValues<F extends Flags> = { [Name in keyof F]: F[Name]['default'] };
-type Verb<F extends Flags> = (command: string[], flags: FlagValues<F>) => void;
 
-const script = process.argv[1] ?? '';
+/** What the runtime passes its re-executed child, besides the command. */
+export interface ChildOptions {
+  root: string; // the container's root filesystem (steps 05+); "" before
+}
+const CHILD_FLAGS = {
+  root: { example: '/containerfs', default: '', parse: (text) => (text.startsWith('/') ? text : undefined) },
+} satisfies Record<keyof ChildOptions, Flag<string>>;
+
+interface Verbs<F extends Flags> {
+  run(command: string[], options: FlagValues<F>): void | Promise<void>;
+  child?(command: string[], options: ChildOptions): void;
+}
+
+const [script = '', verb = '', ...words] = process.argv.slice(1);
 const stepFolder = basename(dirname(script)); // "03-hostname"
 const stepNumber = Number.parseInt(stepFolder, 10); // 3
 
 /**
- * Run the verb named on the command line; report any failure in one line.
- * `flags`: the options `run` takes before the command (none before step 09).
+ * Run the verb named on the command line. `flags`: the options `run` takes before the
+ * command (none before step 09).
  */
-export function main<F extends Flags>(verbs: Record<string, Verb<F>>, flags = {} as F): void {
-  const [verb = '', ...words] = process.argv.slice(2);
+export function main<F extends Flags>(verbs: Verbs<F>, flags = {} as F): void {
   if (verb === '--help' || verb === '-h') {
     console.log(usage(flags));
-    process.exit(0);
+    exit(0);
   }
-  const { values, command } = verb === 'run' ? parseFlags(words, flags) : { values: defaults(flags), command: words };
-  if (!Object.hasOwn(verbs, verb) || command.length === 0) die(usage(flags), EXIT_USAGE);
+  let command: string[] = [];
   // Failures inside event handlers (after the child started) are reported the same way.
-  process.on('uncaughtException', (error) => die(explain(error, command), EXIT_RUNTIME));
-  // Who holds the terminal: the container's first process, once it starts (terminal.ts).
-  if (verb === 'run' && Object.hasOwn(verbs, 'child')) passTerminalOn();
+  process.on('uncaughtException', (error) => report(error, command, flags));
   try {
-    if (verb === 'child') takeTerminal();
-    verbs[verb]!(command, values);
+    if (verb === 'run') {
+      const parsed = parseFlags(words, flags);
+      command = parsed.command;
+      if (command.length === 0) throw new UsageError('');
+      // Who holds the terminal: the container's first process, once it starts (terminal.ts).
+      if (verbs.child) passTerminalOn();
+      Promise.resolve(verbs.run(command, parsed.values)).catch((error) => report(error, command, flags));
+    } else if (verb === 'child' && verbs.child) {
+      const parsed = parseFlags(words, CHILD_FLAGS);
+      command = parsed.command;
+      if (command.length === 0) throw new UsageError('');
+      takeTerminal();
+      verbs.child(command, parsed.values);
+    } else {
+      throw new UsageError('');
+    }
   } catch (error) {
-    die(explain(error, command), EXIT_RUNTIME);
+    report(error, command, flags);
   }
 }
 
@@ -62,35 +88,37 @@ function defaults<F extends Flags>(flags: F): FlagValues<F> {
 }
 
 /** `--memory 64m --pids=32 -- sh -c x`: options up to the first other word (or `--`). */
-function parseFlags<F extends Flags>(words: string[], flags: F): { values: FlagValues<F>; command: string[] } {
+export function parseFlags<F extends Flags>(words: string[], flags: F): { values: FlagValues<F>; command: string[] } {
   const values: Record<string, unknown> = defaults(flags);
   let index = 0;
-  while (Object.keys(flags).length > 0 && words[index]?.startsWith('--')) {
+  while (words[index]?.startsWith('--')) {
     const word = words[index++]!;
     if (word === '--') break;
     const equals = word.indexOf('=');
     const name = word.slice(2, equals === -1 ? undefined : equals);
-    if (!Object.hasOwn(flags, name)) die(`unknown option ${word}; ${usage(flags)}`, EXIT_USAGE);
+    if (!Object.hasOwn(flags, name)) throw new UsageError(`unknown option ${word}`);
     const flag = flags[name]!;
     // `--memory=64m`, `--memory 64m`, or a switch: `--keep`.
     const text = equals !== -1 ? word.slice(equals + 1) : flag.example === undefined ? '' : words[index++];
     const value = text === undefined ? undefined : flag.parse(text);
     if (value === undefined) {
       const given = equals === -1 && text ? `${word} ${text}` : word;
-      die(`bad option ${given}${flag.example ? ` (like --${name} ${flag.example})` : ''}; ${usage(flags)}`, EXIT_USAGE);
+      throw new UsageError(`bad option ${given}${flag.example ? ` (like --${name} ${flag.example})` : ''}`);
     }
     values[name] = value;
   }
   return { values: values as FlagValues<F>, command: words.slice(index) };
 }
 
-function explain(error: unknown, command: string[]): string {
+function report(error: unknown, command: string[], flags: Flags): never {
+  if (error instanceof UsageError) fail(error.message ? `${error.message}; ${usage(flags)}` : usage(flags), EXIT_USAGE);
+  if (error instanceof AlreadyReported) fail('', EXIT_RUNTIME);
   // EACCES: a file only root may write, such as a cgroup's (step 09).
   if (error instanceof SyscallError && ['EPERM', 'EACCES'].includes(error.code) && process.getuid?.() !== 0) {
-    return `${error.message} - run as root: sudo npm run step:${stepNumber} -- ${command.map(quote).join(' ')}`;
+    fail(`${error.message} - run as root: sudo npm run step:${stepNumber} -- ${command.map(quote).join(' ')}`, EXIT_RUNTIME);
   }
-  if (error instanceof SyscallError || error instanceof RuntimeError) return error.message;
-  return `${stepFolder}: internal error: ${error instanceof Error ? error.message : String(error)}`;
+  if (error instanceof SyscallError || error instanceof RuntimeError) fail(error.message, EXIT_RUNTIME);
+  fail(`${stepFolder}: internal error: ${error instanceof Error ? error.message : String(error)}`, EXIT_RUNTIME);
 }
 
 function quote(arg: string): string {

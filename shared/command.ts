@@ -2,8 +2,8 @@
 // are passed on, and its exit status becomes ours.
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { die, EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_RUNTIME } from './errors.ts';
-import { superviseAsInit } from './init.ts';
+import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_RUNTIME } from './errors.ts';
+import { exit, fail } from './exit.ts';
 import { inTerminalForeground } from './terminal.ts';
 
 /** The signals a user sends to stop or interrupt a container. */
@@ -20,13 +20,18 @@ const KEY_SIGNALS: readonly string[] = ['SIGINT', 'SIGQUIT'];
 // Listening from the start, not only once the child runs: a signal that came first
 // would end us (or, sent to a PID 1 with no handler, vanish), and the child with it.
 // It waits for the child instead.
-let child: ChildProcess | undefined;
+let passOn: ((signal: NodeJS.Signals) => void) | undefined;
 const early: NodeJS.Signals[] = [];
 for (const signal of FORWARDED_SIGNALS) {
   process.on(signal, () => {
-    if (!child) early.push(signal);
-    else if (!(KEY_SIGNALS.includes(signal) && inTerminalForeground())) child.kill(signal);
+    if (!passOn) early.push(signal);
+    else if (!(KEY_SIGNALS.includes(signal) && inTerminalForeground())) passOn(signal);
   });
+}
+
+interface ExitOptions {
+  /** Whom the signals go to, when not `child` itself (steps 08+: the container's first process). */
+  passSignalsTo?: number;
 }
 
 /**
@@ -34,18 +39,21 @@ for (const signal of FORWARDED_SIGNALS) {
  * its exit code, or 128+N when signal N killed it (what a shell and docker report).
  * A command that cannot be started exits 127 (not found) or 126 (not executable).
  */
-export function exitWith(started: ChildProcess): void {
-  started.on('error', (error: NodeJS.ErrnoException) => {
-    const name = started.spawnfile;
-    if (error.code === 'ENOENT') die(`${name}: command not found`, EXIT_NOT_FOUND);
-    if (error.code === 'EACCES') die(`${name}: permission denied`, EXIT_CANNOT_EXECUTE);
-    die(`${name}: ${error.message}`, EXIT_RUNTIME);
+export function exitWith(child: ChildProcess, { passSignalsTo }: ExitOptions = {}): void {
+  child.on('error', (error: NodeJS.ErrnoException) => {
+    const name = child.spawnfile;
+    if (error.code === 'ENOENT') fail(`${name}: command not found`, EXIT_NOT_FOUND);
+    if (error.code === 'EACCES') fail(`${name}: permission denied`, EXIT_CANNOT_EXECUTE);
+    fail(`${name}: ${error.message}`, EXIT_RUNTIME);
   });
-  // The re-executed `child` of steps 03+ is the container's first process (init.ts).
-  if (process.argv[2] === 'child') superviseAsInit(started);
-  child = started;
-  for (const signal of early.splice(0)) started.kill(signal);
-  started.on('exit', (code, signal) => {
-    process.exit(code ?? 128 + constants.signals[signal ?? 'SIGKILL']);
-  });
+  passOn = (signal) => {
+    try {
+      if (passSignalsTo === undefined) child.kill(signal);
+      else process.kill(passSignalsTo, signal);
+    } catch {
+      // it has just ended: its exit is on its way to us
+    }
+  };
+  for (const signal of early.splice(0)) passOn(signal);
+  child.on('exit', (code, signal) => exit(code ?? 128 + constants.signals[signal ?? 'SIGKILL']));
 }

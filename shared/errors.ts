@@ -1,4 +1,5 @@
-// How a step fails: one line on stderr and a status, never a stack trace.
+// What can go wrong, as values: each kind of failure the runtime reports in one line.
+// How the process then ends (the line, the status) is shared/exit.ts's business.
 import { constants } from 'node:os';
 
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, no]) => [no, name]));
@@ -18,14 +19,14 @@ export class SyscallError extends Error {
 /** Something the learner can fix, said in one line ("busybox is missing: ..."). */
 export class RuntimeError extends Error {}
 
+/** A command line the runtime cannot take: the usage line, status 2. */
+export class UsageError extends Error {}
+
+/** A failure a tool we ran has already explained on stderr: nothing more to say. */
+export class AlreadyReported extends Error {}
+
 // Exit statuses, as docker run uses them.
 export const EXIT_USAGE = 2;
 export const EXIT_RUNTIME = 125; // the runtime itself failed; the command never ran
 export const EXIT_CANNOT_EXECUTE = 126;
 export const EXIT_NOT_FOUND = 127;
-
-/** Print one line to stderr and exit. */
-export function die(message: string, status: number): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(status);
-}

@@ -4,8 +4,8 @@
 // docker --init) exists because programs started as PID 1 tend to forget them.
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { P_ALL, PR_SET_PDEATHSIG, prctl, waitid, waitpid, WEXITED, WNOHANG, WNOWAIT } from './libc.ts';
 import { SyscallError } from './errors.ts';
+import { P_ALL, PR_SET_PDEATHSIG, prctl, WEXITED, WNOHANG, WNOWAIT, waitid, waitpid } from './libc.ts';
 
 /** Take up the duties of the container's first process, once `command` has started. */
 export function superviseAsInit(command: ChildProcess): void {

@@ -30,9 +30,7 @@ const c = {
   setns: lib.func('int setns(int fd, int nstype)'),
   sethostname: lib.func('int sethostname(const char *name, size_t len)'),
   chroot: lib.func('int chroot(const char *path)'),
-  mount: lib.func(
-    'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
-  ),
+  mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
   umount2: lib.func('int umount2(const char *target, int flags)'),
   pivot_root: lib.func('int pivot_root(const char *new_root, const char *put_old)'),
   prctl: lib.func('int prctl(int option, ...)'),
@@ -63,17 +61,9 @@ export const CLONE_NEWPID = 0x20000000;
 export const CLONE_NEWNET = 0x40000000;
 
 // mount(2) flags.
-export const MS_RDONLY = 0x1;
-export const MS_NOSUID = 0x2;
-export const MS_NODEV = 0x4;
-export const MS_NOEXEC = 0x8;
-export const MS_REMOUNT = 0x20;
 export const MS_BIND = 0x1000;
-export const MS_MOVE = 0x2000;
 export const MS_REC = 0x4000;
 export const MS_PRIVATE = 0x40000;
-export const MS_SLAVE = 0x80000;
-export const MS_SHARED = 0x100000;
 
 // umount2(2) flags.
 export const MNT_DETACH = 0x2;
@@ -103,9 +93,11 @@ export const SOCK_CLOEXEC = 0x80000;
 export const SIOCGIFFLAGS = 0x8913;
 export const SIOCSIFFLAGS = 0x8914;
 export const IFF_UP = 0x1;
+export const IFF_RUNNING = 0x40;
+const IOCTL_NAMES: Record<number, string> = { [SIOCGIFFLAGS]: 'SIOCGIFFLAGS', [SIOCSIFFLAGS]: 'SIOCSIFFLAGS' };
 
 /** The text of an errno, as the C library words it ("Operation not permitted"). */
-export function strerror(errno: number): string {
+function strerror(errno: number): string {
   return c.strerror(errno) as string;
 }
 
@@ -141,13 +133,7 @@ export function chroot(path: string): void {
   check('chroot', c.chroot(path));
 }
 
-export function mount(
-  source: string | null,
-  target: string,
-  fstype: string | null,
-  flags: number,
-  data: string | null = null,
-): void {
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null): void {
   check(`mount ${target}`, c.mount(source, target, fstype, flags, data));
 }
 
@@ -232,8 +218,8 @@ export function socket(domain: number, type: number, protocol = 0): number {
 }
 
 /** ioctl(fd, request, buffer): the kernel reads and may write `buffer` in place. */
-export function ioctl(fd: number, request: number, buffer: Buffer, call = 'ioctl'): void {
-  check(call, c.ioctl(fd, request, 'uint8_t *', buffer));
+export function ioctl(fd: number, request: number, buffer: Buffer): void {
+  check(`ioctl ${IOCTL_NAMES[request] ?? request}`, c.ioctl(fd, request, 'uint8_t *', buffer));
 }
 
 export function close(fd: number): void {

@@ -1,12 +1,19 @@
 // Go's `cmd.SysProcAttr.Cloneflags` for Node: start a child in new namespaces while
 // the parent stays exactly where it was.
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import {
-  CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER,
-  CLONE_NEWUTS, setns, unshare,
-} from './libc.ts';
 import { RuntimeError } from './errors.ts';
+import {
+  CLONE_NEWCGROUP,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  setns,
+  unshare,
+} from './libc.ts';
 
 // Where the calling thread's current namespaces are, so that it can go back to them.
 // For PID it is "pid_for_children": unshare(CLONE_NEWPID) never moves the caller
@@ -28,18 +35,11 @@ const handles: [flag: number, file: string][] = [
  * back into the namespaces it saved. It must: after unshare(CLONE_NEWPID) the kernel
  * refuses to create threads, and Node aborts as soon as libuv starts its thread pool.
  */
-export function spawnInNamespaces(
-  file: string,
-  args: string[],
-  flags: number,
-  options: SpawnOptions = { stdio: 'inherit' },
-): ChildProcess {
+export function spawnInNamespaces(file: string, args: string[], flags: number, options: SpawnOptions = { stdio: 'inherit' }): ChildProcess {
   if (flags & CLONE_NEWUSER) {
     throw new RuntimeError('spawnInNamespaces: a multithreaded process (Node) cannot unshare a user namespace');
   }
-  const saved = handles
-    .filter(([flag]) => flags & flag)
-    .map(([flag, file]) => ({ flag, fd: openSync(`/proc/self/ns/${file}`, 'r') }));
+  const saved = handles.filter(([flag]) => flags & flag).map(([flag, file]) => ({ flag, fd: openSync(`/proc/self/ns/${file}`, 'r') }));
   try {
     unshare(flags);
     const cwd = process.cwd();

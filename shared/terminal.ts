@@ -3,8 +3,8 @@
 // processes are in it. As `docker run -it`, the keys should reach the container only.
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { setpgid, tcsetpgrp, withSignalBlocked } from './libc.ts';
 import { SyscallError } from './errors.ts';
+import { setpgid, tcsetpgrp, withSignalBlocked } from './libc.ts';
 
 // How the runtime tells its child that the terminal is theirs to take.
 const FOREGROUND = 'CONTAINER_TERMINAL_FOREGROUND';

@@ -7,22 +7,23 @@
 //      unshare(2): the kernel creates the user namespace first and makes it the owner
 //      of the others. For a PID namespace it forks, and that first process waits in
 //      /bin/sh, holding no privilege at all yet;
-//   2. we, outside, write its uid and gid maps (/proc/PID/uid_map, gid_map): root
-//      inside is an unprivileged user outside;
-//   3. it execs node. Its user ID now maps to 0 inside, so exec gives it every
-//      capability in the new namespaces, and still none on the host.
+//   2. the step, outside, writes its uid and gid maps (/proc/PID/uid_map, gid_map): root
+//      inside is an unprivileged user outside (steps/08-user/main.ts);
+//   3. start() lets it exec node. Its user ID now maps to 0 inside, so exec gives it
+//      every capability in the new namespaces, and still none on the host.
 //
 // Why busybox's unshare(1), not util-linux's: with --fork, unshare waits for the process
 // it forked, then ends the same way, so that the container's status reaches us. When
 // that process was killed with SIGKILL (the OOM killer's signal, step 09), util-linux
 // 2.38's (Debian 12) cannot: it prints "sigprocmask unblock failed" and exits 1, not
 // 137. busybox's can, and busybox-static is installed anyway, for the root filesystem.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { compileCacheEnv } from './compile-cache.ts';
-import { die, EXIT_RUNTIME, RuntimeError } from './errors.ts';
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, fsError } from './libc.ts';
+import { AlreadyReported, RuntimeError } from './errors.ts';
+import { atExit } from './exit.ts';
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from './libc.ts';
 
 /** unshare(1)'s options for our CLONE_NEW* flags (a mask). */
 function unshareOptions(flags: number): string[] {
@@ -31,7 +32,7 @@ function unshareOptions(flags: number): string[] {
     [CLONE_NEWIPC, ['--ipc']],
     [CLONE_NEWNET, ['--net']],
     // busybox makes the new mount namespace's mounts private too (its
-    // --propagation=unchanged fails), so the child's makeMountsPrivate() repeats it.
+    // --propagation=unchanged fails); the step's child does it again anyway.
     [CLONE_NEWNS, ['--mount']],
     [CLONE_NEWPID, ['--pid', '--fork']],
   ];
@@ -42,12 +43,17 @@ function unshareOptions(flags: number): string[] {
 // builtin, so /proc/self is the shell itself), wait for "go", then become the command.
 const WAIT_FOR_MAPS = 'read -r pid rest </proc/self/stat && echo "$pid" >&4 && read -r go <&3 && exec 3<&- 4>&- && exec "$@"';
 
+interface HostIds {
+  uid: number;
+  gid: number;
+}
+
 /**
  * Who root in the container is on the host. Started by a normal user (rootless): that
  * user, the only ID the kernel lets it map. Started by root: the user who typed sudo,
  * else nobody. Never root.
  */
-export function containerRootOnHost(): { uid: number; gid: number } {
+export function containerRootOnHost(): HostIds {
   const uid = process.getuid!();
   if (uid !== 0) return { uid, gid: process.getgid!() };
   const sudoUid = Number(process.env.SUDO_UID);
@@ -56,15 +62,21 @@ export function containerRootOnHost(): { uid: number; gid: number } {
   return { uid: 65534, gid: 65534 };
 }
 
+/** A container's first process, waiting in its new namespaces for start(). */
+interface WaitingContainer {
+  pid: number; // as the host sees it: /proc/<pid>/uid_map is its map
+  process: ChildProcess; // the helper (unshare(1)): its exit is the container's
+  start(): void;
+}
+
 /**
  * Spawn `file args` (give node by its path, process.execPath: /proc/self/exe would be
- * the shell that runs it) in a new user namespace plus the namespaces in `flags`.
- * `beforeStart(pid)` runs once the namespaces exist and before the process goes on to
- * exec `file` (step 09 puts it in its cgroup there): `pid` as the host sees it.
+ * the shell that runs it) in a new user namespace plus the namespaces in `flags`, as
+ * the host user `owner` when we are root. Resolves once the namespaces exist, with the
+ * first process waiting: nothing of `file` runs before start().
  */
-export function spawnInUserNamespace(file: string, args: string[], flags: number, beforeStart = (pid: number) => {}): ChildProcess {
+export function startInUserNamespace(file: string, args: string[], flags: number, owner: HostIds): Promise<WaitingContainer> {
   refuseIfRestricted();
-  const root = containerRootOnHost();
   // setpriv --pdeathsig: should we be killed (SIGKILL leaves us no time to pass it
   // on), the kernel kills unshare(1) too, and then its child, our PID 1 (shared/init.ts).
   // env --ignore-signal: the stop signals we pass on (command.ts) must not end unshare(1),
@@ -75,43 +87,32 @@ export function spawnInUserNamespace(file: string, args: string[], flags: number
   const ignore = ['env', '--ignore-signal=INT,QUIT,TERM,HUP'];
   const helper = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...ignore, ...unshare], {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'], // fd 3: "go" to it, fd 4: its PID to us
-    env: compileCacheEnv(root), // its own compile cache: shared/compile-cache.ts
+    env: compileCacheEnv(owner), // its own compile cache: shared/compile-cache.ts
     // As root, become that user before unshare(2): the namespaces' creator is then
     // unprivileged too, and its first process has nothing of root's.
-    ...(process.getuid!() === 0 ? { uid: root.uid, gid: root.gid } : {}),
+    ...(process.getuid!() === 0 ? owner : {}),
   });
-  let ready = false;
-  // Registered before the caller's handlers, so these run first.
-  helper.on('error', (error) => die(`setpriv (util-linux): ${error.message}`, EXIT_RUNTIME));
-  helper.on('exit', () => {
+  let started = false;
+  // A runtime that fails before start() (a map it could not write) takes it along.
+  atExit(() => started || helper.kill('SIGKILL'));
+  return new Promise((resolve, reject) => {
+    helper.on('error', (error) => reject(new RuntimeError(`setpriv (util-linux): ${error.message}`)));
     // unshare(1) has said why on stderr (e.g. user namespaces disabled): the command never ran.
-    if (!ready) process.exit(EXIT_RUNTIME);
+    helper.on('exit', () => reject(new AlreadyReported()));
+    let reply = '';
+    helper.stdio[4]!.on('data', (chunk) => {
+      reply += chunk;
+      if (!reply.endsWith('\n')) return;
+      resolve({
+        pid: Number(reply),
+        process: helper,
+        start() {
+          started = true;
+          (helper.stdio[3] as Writable).end('go\n');
+        },
+      });
+    });
   });
-  let reply = '';
-  helper.stdio[4]!.on('data', (chunk) => {
-    reply += chunk;
-    if (!reply.endsWith('\n')) return;
-    const pid = Number(reply);
-    try {
-      writeIdMaps(pid, root);
-      beforeStart(pid);
-    } catch (error) {
-      helper.kill('SIGKILL');
-      throw error; // reported in one line (shared/cli.ts), status 125
-    }
-    ready = true;
-    // unshare(1) ignores the stop signals while it waits for its child: signals for
-    // the container go straight to its first process (it passes them on to the command).
-    helper.kill = (signal) => {
-      try {
-        return process.kill(pid, signal);
-      } catch {
-        return false; // it has just ended: its exit is on its way to us
-      }
-    };
-    (helper.stdio[3] as Writable).end('go\n');
-  });
-  return helper;
 }
 
 // Ubuntu (23.10 and later, so the course VM's 24.04) lets AppArmor restrict user
@@ -130,25 +131,5 @@ function refuseIfRestricted(): void {
       `user namespaces are restricted by AppArmor here (${APPARMOR_RESTRICTION} is ${restricted}): ` +
         'allow them with sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0 (the course VM does)',
     );
-  }
-}
-
-/**
- * The maps, as the kernel requires: each file written once, in one write, lines of
- * "ID-inside ID-outside count". An unprivileged writer may map only its own IDs, and
- * must first write "deny" to setgroups: otherwise root inside could drop a group that
- * a file's permissions deny access to, and so gain access. We deny it in both modes.
- */
-function writeIdMaps(pid: number, root: { uid: number; gid: number }): void {
-  write(`/proc/${pid}/uid_map`, `0 ${root.uid} 1\n`);
-  write(`/proc/${pid}/setgroups`, 'deny');
-  write(`/proc/${pid}/gid_map`, `0 ${root.gid} 1\n`);
-}
-
-function write(file: string, text: string): void {
-  try {
-    writeFileSync(file, text);
-  } catch (error) {
-    throw fsError(`write ${file}`, error);
   }
 }

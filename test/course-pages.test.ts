@@ -2,13 +2,14 @@
 // Japanese page, both show the same transcripts, and every transcript is replayed in a
 // sandbox against the real programs (format: see transcripts.ts).
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { listSteps } from '../shared/steps.ts';
 import { inSandbox, REPO } from './sandbox.ts';
 import { fits, readTranscripts, replayScript, splitOutput, type Transcript } from './transcripts.ts';
 
-const stepFolders = readdirSync(join(REPO, 'steps')).filter((name) => /^\d\d-/.test(name)).sort();
+const stepFolders = listSteps();
 
 /** Replay a transcript in a fresh sandbox and compare each command's output. */
 async function replay(transcript: Transcript, step: string): Promise<void> {

@@ -1,51 +1,74 @@
 // What each step is meant to isolate: the course as a table, a row per probe
-// (test/probes.ts), a column per step, `y` or `n`. Every step answers every probe, so
-// each claim is checked both ways (01 leaks the hostname, 02 must not).
-// `npm run matrix` prints the same table, as measured.
+// (test/probes.ts). A row says the answer of the first step, then each step where it
+// changes, by number: 'y 02:n' is yes in step 01, no from step 02 on. A new step that
+// changes no answer needs no edit here; one that does is a lesson, and its row says so.
+// Every step answers every probe, so each claim is checked both ways (01 leaks the
+// hostname, 02 must not). `npm run matrix` prints the same table, as measured.
+import { listSteps, stepNumber } from '../shared/steps.ts';
 import { PROBES, type ProbeId } from './probes.ts';
 
-export const STEPS = ['01-run', '02-uts', '03-hostname', '04-pid', '05-chroot-proc', '06-mount-ns', '07-ipc-net', '08-user', '09-cgroups', '10-overlay', '11-veth'] as const;
-export type Step = (typeof STEPS)[number];
+export const STEPS = listSteps();
+export type Step = string;
 
-const TABLE: Record<ProbeId, string> = {
-  //                          01  02  03  04  05  06  07  08  09  10  11
-  'hostname-leaks':          'y   n   n   n   n   n   n   n   n   n   n',
-  'hostname-assigned':       'n   n   y   y   y   y   y   y   y   y   y',
-  'init-is-pid-1':           'n   n   n   y   y   y   y   y   y   y   y',
-  'host-processes-visible':  'y   y   y   y   n   n   n   n   n   n   n', // 04: /proc is still the host's
-  'host-files-visible':      'y   y   y   y   n   n   n   n   n   n   n',
-  'proc-mount-leaks':        'n   n   n   n   y   n   n   n   n   n   n', // 05: no mount namespace yet
-  'container-mount-leaks':   'y   y   y   y   y   n   n   n   n   n   n',
-  'host-mounts-visible':     'y   y   y   y   y   n   n   n   n   n   n',
-  'escape-reaches-host':     'y   y   y   y   y   n   n   n   n   n   n', // 06: pivot_root, nothing above / to climb to
-  'host-ipc-visible':        'y   y   y   y   y   y   n   n   n   n   n',
-  'host-interfaces-visible': 'y   y   y   y   y   y   n   n   n   n   n',
-  'loopback-up-alone':       'n   n   n   n   n   n   y   y   y   y   n', // 11: `lo` and `eth0`, its end of the veth pair
-  'reaches-host':            'n   n   n   n   n   n   n   n   n   n   y', // 01-06 share the host's network: no link of their own
-  'root-writes-host-files':  'y   y   y   y   y   y   y   n   n   n   n',
-  'root-is-host-root':       'y   y   y   y   y   y   y   n   n   n   n',
-  'runs-rootless':           'y   n   n   n   n   n   n   y   n   n   n', // 01: nothing to unshare; 09+: cgroups need root
-  'exit-status':             'y   y   y   y   y   y   y   y   y   y   y',
-  'stdout-stderr-separate':  'y   y   y   y   y   y   y   y   y   y   y',
-  'stdin-passed':            'y   y   y   y   y   y   y   y   y   y   y',
-  'own-cgroup':              'n   n   n   n   n   n   n   n   y   y   y',
-  'memory-limited':          'n   n   n   n   n   n   n   n   y   y   y',
-  'pids-limited':            'n   n   n   n   n   n   n   n   y   y   y',
-  'writes-reach-rootfs':     'y   y   y   y   y   y   y   y   y   n   n', // 08: only /tmp, the host's root owns the rest
+export const CHANGES: Record<ProbeId, string> = {
+  'hostname-leaks': 'y 02:n',
+  'hostname-assigned': 'n 03:y',
+  'init-is-pid-1': 'n 04:y',
+  'host-processes-visible': 'y 05:n', // 04: /proc is still the host's
+  'host-files-visible': 'y 05:n',
+  'proc-mount-leaks': 'n 05:y 06:n', // 05: no mount namespace yet
+  'container-mount-leaks': 'y 06:n',
+  'host-mounts-visible': 'y 06:n',
+  'escape-reaches-host': 'y 06:n', // 06: pivot_root, nothing above / to climb to
+  'host-ipc-visible': 'y 07:n',
+  'host-interfaces-visible': 'y 07:n',
+  'loopback-up-alone': 'n 07:y 11:n', // 11: `lo` and `eth0`, its end of the veth pair
+  'reaches-host': 'n 11:y', // 01-06 share the host's network: no link of their own
+  'root-writes-host-files': 'y 08:n',
+  'root-is-host-root': 'y 08:n',
+  'runs-rootless': 'y 02:n 08:y 09:n', // 01: nothing to unshare; 09+: cgroups need root
+  'own-cgroup': 'n 09:y',
+  'memory-limited': 'n 09:y',
+  'pids-limited': 'n 09:y',
+  'writes-reach-rootfs': 'y 10:n', // 08: only /tmp, the host's root owns the rest
+  // Invariants: what every step must do, as docker run does.
+  'exit-status': 'y',
+  'stdout-stderr-separate': 'y',
+  'stdin-passed': 'y',
 };
 
+/** The rows that hold in every step: a runtime's duties, not a lesson. */
+export const INVARIANTS = (Object.keys(CHANGES) as ProbeId[]).filter((id) => CHANGES[id] === 'y');
+
+/** A row, read: the answer at each step of `steps`. Throws on a row that does not parse. */
+export function answers(row: string, steps: string[]): boolean[] {
+  const [first, ...changes] = row.trim().split(/\s+/);
+  const yes = (word: string | undefined) => {
+    if (word !== 'y' && word !== 'n') throw new Error(`test/expectations.ts: "${row}": y or n expected, not ${word}`);
+    return word === 'y';
+  };
+  const at = new Map(
+    changes.map((change) => {
+      const [number, word] = change.split(':');
+      if (!steps.some((step) => stepNumber(step) === Number(number))) throw new Error(`test/expectations.ts: "${row}": no step ${number}`);
+      return [Number(number), yes(word)];
+    }),
+  );
+  let answer = yes(first);
+  return steps.map((step) => (answer = at.get(stepNumber(step)) ?? answer));
+}
+
 /** EXPECTED[step][probe]: the answer the course expects. */
-export const EXPECTED = Object.fromEntries(
-  STEPS.map((step, column) => [
-    step,
-    Object.fromEntries(
-      (Object.keys(PROBES) as ProbeId[]).map((probe) => {
-        const answers = TABLE[probe].split(/\s+/);
-        if (answers.length !== STEPS.length || answers.some((a) => a !== 'y' && a !== 'n')) {
-          throw new Error(`test/expectations.ts: the row of ${probe} needs one y or n per step`);
-        }
-        return [probe, answers[column] === 'y'];
-      }),
-    ),
-  ]),
-) as Record<Step, Record<ProbeId, boolean>>;
+export const EXPECTED: Record<Step, Record<ProbeId, boolean>> = Object.fromEntries(
+  STEPS.map((step) => [step, {} as Record<ProbeId, boolean>]),
+);
+for (const probe of Object.keys(PROBES) as ProbeId[]) {
+  answers(CHANGES[probe], STEPS).forEach((answer, column) => {
+    EXPECTED[STEPS[column]!]![probe] = answer;
+  });
+}
+
+/** The steps whose answer to `probe` is `answer`: those a feature's tests run on. */
+export function stepsWhere(probe: ProbeId, answer = true): Step[] {
+  return STEPS.filter((step) => EXPECTED[step]![probe] === answer);
+}

@@ -46,9 +46,10 @@ for (const step of STEPS) {
         for _ in $(seq 50); do [ -z "$(others)" ] && break; sleep 0.02; done
         echo "left=$(others | awk '{print $2}' | sort | tr '\n' ' ')"
         others | awk '{print $1}' | xargs -r kill -KILL
-        node scripts/clean.ts >"$SANDBOX_DIR/cleaned" || echo "clean failed: $(cat "$SANDBOX_DIR/cleaned")"
+        node scripts/clean.ts >"$SANDBOX_DIR/cleaned" 2>&1; echo "clean=$?"
         ${CHANGES}`);
       expect(value(outcome, 'left'), outcome.stderr).toBe(dies ? '' : 'sleep ');
+      expect(value(outcome, 'clean'), outcome.stdout).toBe('0');
       expect(changes(outcome)).toEqual([]);
     });
 
@@ -67,7 +68,7 @@ for (const step of STEPS) {
       for (let i = 1; i <= PARALLEL; i++) expect(value(outcome, `result-${i}`), outcome.stderr).toBe(`out-${i}/${i % 7}`);
       expect(value(outcome, 'processes')).toBe('0');
       // Step 05 mounts /proc on the host at every run: the leak its lesson is about.
-      expect(changes(outcome)).toEqual(EXPECTED[step]['proc-mount-leaks'] ? Array(PARALLEL).fill('added: mount $CONTAINERFS/proc') : []);
+      expect(changes(outcome)).toEqual(EXPECTED[step]!['proc-mount-leaks'] ? Array(PARALLEL).fill('added: mount $CONTAINERFS/proc') : []);
     });
   });
 }

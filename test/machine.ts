@@ -1,7 +1,8 @@
 // What the test suite must leave exactly as it found it on the real machine.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { CGROUP_PARENT } from '../shared/cgroups.ts';
+import { DEFAULT_CGROUP_PARENT as CGROUP_PARENT } from '../shared/config.ts';
+import { readMounts } from '../shared/mountinfo.ts';
 
 export type Snapshot = Record<string, string[]>;
 
@@ -24,17 +25,21 @@ function ourProcesses(marker: string): string[] {
 }
 
 /**
- * The cgroups of steps 09-10 (<tree>/container-from-scratch/<id>) in every cgroup tree
+ * The cgroups of steps 09+ (<tree>/container-from-scratch/<id>) in every cgroup tree
  * mounted here. cgroupfs is one for the whole machine: no sandbox hides a cgroup.
  */
 function containerCgroups(): string[] {
-  const trees = lines(readFileSync('/proc/self/mounts', 'utf8'))
-    .map((line) => line.split(' '))
-    .filter(([, , type]) => type === 'cgroup' || type === 'cgroup2')
-    .map(([, mountPoint]) => `${mountPoint}/${CGROUP_PARENT}`);
+  const trees = readMounts()
+    .filter(({ type }) => type === 'cgroup' || type === 'cgroup2')
+    .map(({ mountPoint }) => `${mountPoint}/${CGROUP_PARENT}`);
   return trees.flatMap((parent) => {
     try {
-      return [parent, ...readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${parent}/${e.name}`)];
+      return [
+        parent,
+        ...readdirSync(parent, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => `${parent}/${e.name}`),
+      ];
     } catch {
       return []; // no container cgroup in this tree
     }

@@ -5,8 +5,16 @@
 // A probe's script is bash, run in a fresh sandbox (see sandbox.ts); `run <cmd>`
 // runs the step under test. `observe` answers yes or no, and throws when the outcome
 // fits neither answer, so a broken probe shows as broken, never as a quiet "no".
+import { LIMIT_FLAGS } from '../shared/run-flags.ts';
+import { formatSize } from '../shared/sizes.ts';
 import type { Outcome } from './sandbox.ts';
 import { SANDBOX_HOSTNAME } from './sandbox.ts';
+
+// The default limits of steps 09+, and what the probes try: comfortably more.
+const MEMORY = LIMIT_FLAGS.memory.default;
+const MEMORY_TRIED = Math.ceil((MEMORY * 1.2) / 2 ** 20); // MiB
+const PIDS = LIMIT_FLAGS.pids.default;
+const PIDS_TRIED = PIDS * 2 + 40;
 
 export interface Probe {
   claim: string;
@@ -125,7 +133,8 @@ export const PROBES = {
       echo "reached=$(grep -c hello-host "$SANDBOX_DIR/got")"`,
     observe: (o) => {
       const reached = answer(o, 'reached', count);
-      if (!reached && answer(o, 'gateway', (v) => v !== '')) throw new ProbeError(`a gateway, not reached\nstdout: ${o.stdout}\nstderr: ${o.stderr}`);
+      if (!reached && answer(o, 'gateway', (v) => v !== ''))
+        throw new ProbeError(`a gateway, not reached\nstdout: ${o.stdout}\nstderr: ${o.stderr}`);
       return reached;
     },
   },
@@ -164,7 +173,7 @@ export const PROBES = {
     observe: (o) => answer(o, 'separate', yesNo),
   },
   'stdin-passed': {
-    claim: 'the command reads the runtime\'s stdin',
+    claim: "the command reads the runtime's stdin",
     script: `echo "read=$(echo piped-in | run cat)"`,
     observe: (o) => answer(o, 'read', (v) => v === 'piped-in'),
   },
@@ -177,9 +186,9 @@ export const PROBES = {
     },
   },
   'memory-limited': {
-    claim: 'a process that takes more memory than the limit (256 MiB by default) is killed',
-    // busybox tail keeps a whole "line" in memory: 300 MiB of zeros is one line.
-    script: `run sh -c 'head -c 300m /dev/zero | tail >/dev/null; echo "tail=$?"'; echo "status=$?"`,
+    claim: `a process that takes more memory than the limit (${formatSize(MEMORY)} by default) is killed`,
+    // busybox tail keeps a whole "line" in memory: N MiB of zeros is one line.
+    script: `run sh -c 'head -c ${MEMORY_TRIED}m /dev/zero | tail >/dev/null; echo "tail=$?"'; echo "status=$?"`,
     // The OOM killer may pick the container's PID 1 (node) instead: then the whole
     // container ends, with 137 and the runtime's line.
     observe: (o) => {
@@ -189,10 +198,10 @@ export const PROBES = {
     },
   },
   'pids-limited': {
-    claim: 'the number of processes is limited (128 by default): a fork flood stops',
-    script: `run sh -c 'i=0; while [ $i -lt 300 ]; do sleep 10 & i=$((i+1)); done; echo "forks=$i"'; echo "status=$?"`,
+    claim: `the number of processes is limited (${PIDS} by default): a fork flood stops`,
+    script: `run sh -c 'i=0; while [ $i -lt ${PIDS_TRIED} ]; do sleep 10 & i=$((i+1)); done; echo "forks=$i"'; echo "status=$?"`,
     observe: (o) => {
-      if (/^forks=300$/m.test(o.stdout)) return false;
+      if (new RegExp(`^forks=${PIDS_TRIED}$`, 'm').test(o.stdout)) return false;
       if (o.stderr.includes("can't fork") && !/^forks=/m.test(o.stdout)) return true;
       throw new ProbeError(`no answer\nstdout: ${o.stdout}\nstderr: ${o.stderr}`);
     },

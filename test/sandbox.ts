@@ -7,8 +7,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { CGROUP_PARENT, removeContainerCgroups } from '../shared/cgroups.ts';
 import { fileURLToPath } from 'node:url';
+import { removeLeftoverCgroups } from '../shared/cgroup/lifecycle.ts';
+import { DEFAULT_CGROUP_PARENT as CGROUP_PARENT } from '../shared/config.ts';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 export const SANDBOX_HOSTNAME = 'sandbox-host';
@@ -62,7 +63,7 @@ export function inSandbox(script: string, { step, baseRootfs, runId, timeoutMs =
     REPO,
     STEP: step,
     [RUN_MARKER]: runId,
-    CGROUP_PARENT: cgroupParent, // steps 09-10: this sandbox's containers' cgroups
+    CGROUP_PARENT: cgroupParent, // steps 09+: this sandbox's containers' cgroups
   };
   // --fork: bash becomes PID 1 of the sandbox, so when it ends the kernel kills
   // everything left in the sandbox. Mount propagation is private: nothing mounted
@@ -83,7 +84,7 @@ export function inSandbox(script: string, { step, baseRootfs, runId, timeoutMs =
       rmdirSync(sandboxDir); // empty: its contents lived on the sandbox's tmpfs
       // cgroups are the machine's, not the sandbox's: those of runtimes the sandbox's
       // end killed (SIGKILL) are still there. The tests check the runtime's own cleanup.
-      removeContainerCgroups(cgroupParent);
+      removeLeftoverCgroups(cgroupParent);
       resolve({ stdout, stderr, status });
     });
   });

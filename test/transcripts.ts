@@ -62,7 +62,10 @@ const VM_PATHS = /(?<![\w/.-])\/(?:vagrant|containerfs)(?![\w.-])/g;
  */
 export function replayScript(transcript: Transcript, marker: string): string {
   const steps = transcript.entries.map(({ command }, index) => {
-    const asRoot = command.replace(/^sudo /, '').replace(VM_PATHS, (path) => (path === '/vagrant' ? '${REPO}' : '${CONTAINERFS}'));
+    // The sandbox's paths, as bash variables: "$" "{REPO}" is not a template of ours.
+    const asRoot = command
+      .replace(/^sudo /, '')
+      .replace(VM_PATHS, (path) => (path === '/vagrant' ? '$' + '{REPO}' : '$' + '{CONTAINERFS}'));
     return `printf '%s\\n' '${marker} ${index}'\n{ ${asRoot}\n} 2>&1`;
   });
   return [
@@ -103,8 +106,14 @@ export function fits(expected: string[], actual: string[]): boolean {
 
 /** Spaces are compared loosely, as `diff -b` does: columns shift with a PID's width. */
 function linePattern(line: string): RegExp {
-  const words = line.trim().split(/\s+/).map((word) =>
-    word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replaceAll('<pid>', '\\d+').replaceAll('<any>', '.*'),
-  );
+  const words = line
+    .trim()
+    .split(/\s+/)
+    .map((word) =>
+      word
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        .replaceAll('<pid>', '\\d+')
+        .replaceAll('<any>', '.*'),
+    );
   return new RegExp(`^\\s*${words.join('\\s+')}\\s*$`);
 }

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { announce, main } from '../../shared/cli.ts';
 import { exitWith } from '../../shared/command.ts';
+import { superviseAsInit } from '../../shared/init.ts';
 import { CLONE_NEWUTS, sethostname } from '../../shared/libc.ts';
 import { spawnInNamespaces } from '../../shared/namespaces.ts';
 
@@ -14,7 +15,7 @@ main({ run, child });
 function run(command: string[]): void {
   announce(command);
   // /proc/self/exe is the program running now: node, which runs this file again.
-  const child = spawnInNamespaces('/proc/self/exe', [import.meta.filename, 'child', ...command], CLONE_NEWUTS);
+  const child = spawnInNamespaces('/proc/self/exe', [import.meta.filename, 'child', '--', ...command], CLONE_NEWUTS);
   exitWith(child);
 }
 
@@ -22,5 +23,7 @@ function child(command: string[]): void {
   announce(command);
   sethostname('container-demo');
   const [file, ...args] = command;
-  exitWith(spawn(file!, args, { stdio: 'inherit' }));
+  const started = spawn(file!, args, { stdio: 'inherit' });
+  superviseAsInit(started); // the duties of a container's first process: shared/init.ts
+  exitWith(started);
 }

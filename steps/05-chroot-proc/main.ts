@@ -5,9 +5,10 @@
 // host's mount table and stays there after the container exits (see `grep proc
 // /proc/mounts` on the host). And root inside a chroot can still climb out of it.
 import { spawn } from 'node:child_process';
-import { announce, main } from '../../shared/cli.ts';
+import { announce, type ChildOptions, main } from '../../shared/cli.ts';
 import { exitWith } from '../../shared/command.ts';
-import { chroot, CLONE_NEWPID, CLONE_NEWUTS, mount, sethostname } from '../../shared/libc.ts';
+import { superviseAsInit } from '../../shared/init.ts';
+import { CLONE_NEWPID, CLONE_NEWUTS, chroot, mount, sethostname } from '../../shared/libc.ts';
 import { spawnInNamespaces } from '../../shared/namespaces.ts';
 import { ensureRootfs } from '../../shared/rootfs.ts';
 
@@ -15,20 +16,26 @@ main({ run, child });
 
 function run(command: string[]): void {
   announce(command);
-  ensureRootfs();
+  const rootfs = ensureRootfs(); // built from busybox on first use: shared/rootfs.ts
   // /proc/self/exe is the program running now: node, which runs this file again.
-  const child = spawnInNamespaces('/proc/self/exe', [import.meta.filename, 'child', ...command], CLONE_NEWUTS | CLONE_NEWPID);
+  const child = spawnInNamespaces(
+    '/proc/self/exe',
+    [import.meta.filename, 'child', `--root=${rootfs}`, '--', ...command],
+    CLONE_NEWUTS | CLONE_NEWPID,
+  );
   exitWith(child);
 }
 
-function child(command: string[]): void {
+function child(command: string[], { root }: ChildOptions): void {
   announce(command);
   sethostname('container-demo');
   // Every module this process needs is loaded by now: after chroot, the project's
   // files are out of sight.
-  chroot(ensureRootfs());
+  chroot(root);
   process.chdir('/');
   mount('proc', '/proc', 'proc', 0);
   const [file, ...args] = command;
-  exitWith(spawn(file!, args, { stdio: 'inherit' }));
+  const started = spawn(file!, args, { stdio: 'inherit' });
+  superviseAsInit(started); // the duties of a container's first process: shared/init.ts
+  exitWith(started);
 }

@@ -6,62 +6,145 @@
 // what a container writes lands in its own layer, deleted when it exits (kept with
 // --keep). Images: `npm run image -- list`, `npm run image -- import` (shared/images.ts).
 import { spawn } from 'node:child_process';
-import { Cgroup, formatSize, LIMIT_FLAGS, type Limits } from '../../shared/cgroups.ts';
-import { IMAGE_FLAGS, imageDir, Layer, type ImageOptions } from '../../shared/images.ts';
-import { announce, main } from '../../shared/cli.ts';
+import { existsSync } from 'node:fs';
+import { flushCompileCache } from 'node:module';
+import { createCgroup, type Limits } from '../../shared/cgroup/lifecycle.ts';
+import { announce, type ChildOptions, main } from '../../shared/cli.ts';
 import { exitWith } from '../../shared/command.ts';
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, mount, sethostname } from '../../shared/libc.ts';
-import { makeMountsPrivate, pivotInto } from '../../shared/mounts.ts';
-import { bringUp } from '../../shared/network.ts';
-import { spawnInUserNamespace } from '../../shared/userns.ts';
+import { inNamespaceOf } from '../../shared/enter.ts';
+import { writeFile } from '../../shared/files.ts';
+import { InterfaceRequest } from '../../shared/ifreq.ts';
+import { imageDir } from '../../shared/images.ts';
+import { superviseAsInit } from '../../shared/init.ts';
+import { createLayer } from '../../shared/layer.ts';
+import {
+  AF_INET,
+  attachMount,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  close,
+  detachedMount,
+  IFF_UP,
+  ioctl,
+  MNT_DETACH,
+  MS_BIND,
+  MS_PRIVATE,
+  MS_REC,
+  mount,
+  pivotRoot,
+  SIOCGIFFLAGS,
+  SIOCSIFFLAGS,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  sethostname,
+  socket,
+  umount2,
+} from '../../shared/libc.ts';
+import { IMAGE_FLAGS, type ImageOptions, LIMIT_FLAGS } from '../../shared/run-flags.ts';
+import { containerRootOnHost, startInUserNamespace } from '../../shared/userns.ts';
 
 main({ run, child }, { ...LIMIT_FLAGS, ...IMAGE_FLAGS });
 
-function run(command: string[], { image, keep, ...limits }: ImageOptions & Limits): void {
+async function run(command: string[], { image, keep, memory, pids, cpus }: ImageOptions & Limits): Promise<void> {
   announce(command);
-  const lower = imageDir(image);
+  const lower = imageDir(image); // busybox: built on first use
   // The container's name: 12 random hex digits, as docker's (node:crypto costs 6 ms to load).
+  // biome-ignore format: one line reads best
   const id = Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
-  // Its writable layer over the image (nothing is copied), deleted when the runtime
-  // ends, unless --keep.
-  const layer = new Layer(id).create(lower);
-  process.on('exit', () => (keep ? layer.keep() : layer.remove()));
-  // Its own cgroup, with the limits written in (the same id names it).
-  const cgroup = Cgroup.create(id, limits);
-  // However the runtime ends (the command's exit, a signal passed on, an error), the
-  // cgroup goes with it: process.exit() runs this just before the process ends.
-  process.on('exit', (status) => {
-    // 137 = 128 + SIGKILL, which the kernel's OOM killer sends as `kill -9` does: the
-    // cgroup's count of OOM kills tells the two apart.
-    if (status === 137 && cgroup.oomKills() > 0) {
-      process.stderr.write(`container killed: out of memory (limit ${formatSize(limits.memory)})\n`);
-    }
-    cgroup.remove();
-  });
+  // Its writable layer: empty directories upper/ and work/, and rootfs/ to mount the
+  // two on; deleted when the runtime ends, unless --keep (shared/layer.ts).
+  const layer = createLayer(id, lower, keep);
+  // Its cgroup, <tree>/container-from-scratch/<id>: a directory per tree on v1, one on
+  // v2; removed when the runtime ends (shared/cgroup/lifecycle.ts). The limits are
+  // files in it. CPU: a quota of microseconds per period of 100 ms, for all together.
+  const cgroup = createCgroup(id, { memory, pids, cpus });
+  const quota = Math.round(cpus * 100_000);
+  if (cgroup.version === 2) {
+    const [dir] = cgroup.dirs; // one directory for every controller
+    if (memory) writeFile(`${dir}/memory.max`, `${memory}`);
+    // and no swapping past it, where the kernel counts swap (so the file exists)
+    if (memory && existsSync(`${dir}/memory.swap.max`)) writeFile(`${dir}/memory.swap.max`, '0');
+    if (pids) writeFile(`${dir}/pids.max`, `${pids}`);
+    if (cpus) writeFile(`${dir}/cpu.max`, `${quota} 100000`);
+  } else {
+    if (memory) writeFile(`${cgroup.dir('memory')}/memory.limit_in_bytes`, `${memory}`);
+    // memory + swap: not below the memory limit, so second
+    const memsw = memory ? `${cgroup.dir('memory')}/memory.memsw.limit_in_bytes` : '';
+    if (memsw && existsSync(memsw)) writeFile(memsw, `${memory}`);
+    if (pids) writeFile(`${cgroup.dir('pids')}/pids.max`, `${pids}`);
+    if (cpus) writeFile(`${cgroup.dir('cpu')}/cpu.cfs_period_us`, '100000');
+    if (cpus) writeFile(`${cgroup.dir('cpu')}/cpu.cfs_quota_us`, `${quota}`);
+  }
+  // Who root in the container is on the host: you (rootless), the user who typed sudo,
+  // or nobody; never root. The container's first process starts as that user.
+  const { uid, gid } = containerRootOnHost();
   // process.execPath is the program running now: node, which runs this file again.
-  // The container's first process starts in its namespaces, waits, and only goes on
-  // once we, root on the host, have moved it into the cgroup (it could not: root in
-  // its user namespace is nobody here). All it starts from then on is born in it.
-  // And we mount image + layer as its root filesystem, in its mount namespace.
-  const child = spawnInUserNamespace(process.execPath, [import.meta.filename, 'child', id, ...command], CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET, (pid) => {
-    cgroup.add(pid);
-    layer.mountFor(pid);
-  });
-  exitWith(child);
+  const container = await startInUserNamespace(
+    process.execPath,
+    [import.meta.filename, 'child', `--root=${layer.rootfs}`, '--', ...command],
+    CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET,
+    { uid, gid },
+  );
+  // Its ID maps, "ID-inside ID-outside count", each written once: uid 0 inside is
+  // `uid` outside. Before the gid map, setgroups must be denied: else root inside could
+  // drop a group that a file's permissions deny access to, and so gain access.
+  writeFile(`/proc/${container.pid}/uid_map`, `0 ${uid} 1\n`);
+  writeFile(`/proc/${container.pid}/setgroups`, 'deny');
+  writeFile(`/proc/${container.pid}/gid_map`, `0 ${gid} 1\n`);
+  // Into the cgroup with it, while it waits: it could not move itself (root in its user
+  // namespace is nobody here), and all it starts from now on is born in the cgroup.
+  for (const dir of cgroup.dirs) writeFile(`${dir}/cgroup.procs`, `${container.pid}`);
+  // Its root filesystem: the image (lowerdir, only read) under the writable layer
+  // (upperdir, work: overlayfs's scratch space), as one tree. We mount it, root on the
+  // host, not the container's root: overlayfs copies a file up into upperdir with the
+  // mounter's credentials, giving the copy its owner back, which root of a user
+  // namespace cannot do (EOVERFLOW). It is made here (fsopen, fsconfig, fsmount) and
+  // only attached in the container's mount namespace: overlayfs refuses a lowerdir with
+  // "locked" mounts below it, and the kernel locks each mount it copies into a less
+  // privileged namespace, such as /containerfs/proc, which step 05 leaves behind.
+  const overlay = detachedMount('overlay', { source: 'overlay', lowerdir: lower, upperdir: layer.upper, workdir: layer.work });
+  inNamespaceOf(container.pid, 'mnt', () => attachMount(overlay, layer.rootfs));
+  close(overlay);
+  container.start(); // now it execs node, with every capability in its namespaces
+  exitWith(container.process, { passSignalsTo: container.pid });
 }
 
-function child([id, ...command]: string[]): void {
+function child(command: string[], { root }: ChildOptions): void {
   announce(command);
   sethostname('container-demo');
-  bringUp('lo'); // a new network namespace has only `lo`, and it is down
-  // Every module this process needs is loaded by now: after pivot_root, the project's
-  // files are gone from this mount namespace.
-  makeMountsPrivate();
-  const rootfs = new Layer(id!).root; // mounted for us by the runtime
-  // In a user namespace the kernel mounts a new proc only where a complete one is
-  // already in sight (it would reveal nothing new): so before pivot_root hides the host's.
-  mount('proc', `${rootfs}/proc`, 'proc', 0);
-  pivotInto(rootfs);
+  // A new network namespace has one interface, the loopback `lo`, and it is down: even
+  // 127.0.0.1 is unreachable. Up it goes, as `ip link set lo up` does it: read its
+  // flags, add IFF_UP, write them back, with ioctl(2)s on any socket of the namespace.
+  const fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC);
+  const lo = new InterfaceRequest('lo'); // struct ifreq: shared/ifreq.ts
+  ioctl(fd, SIOCGIFFLAGS, lo.buffer);
+  lo.flags |= IFF_UP;
+  ioctl(fd, SIOCSIFFLAGS, lo.buffer);
+  close(fd);
+  // The new mount namespace starts with copies of the host's mounts, and where the
+  // host's are "shared" (systemd makes / shared) each copy is a *peer*: a mount made
+  // under one appears under the other. MS_PRIVATE, recursively, cuts every link.
+  mount(null, '/', null, MS_REC | MS_PRIVATE);
+  mount('proc', `${root}/proc`, 'proc', 0); // this PID namespace's /proc, in the new root
+  // pivot_root wants the new root to be a mount point: bind-mount it onto itself.
+  mount(root, root, null, MS_BIND | MS_REC);
+  // Node writes what it compiled (NODE_COMPILE_CACHE) as it exits, when the cache is
+  // out of sight: now, then. Every module this process needs is loaded by now.
+  flushCompileCache();
+  // pivot_root(".", "."): the new root becomes `/`, and the old root is stacked on top
+  // of it, at the same place. No "put_old" directory is needed (and none is left in the
+  // root filesystem). Then peel the old root off, with every mount under it: lazily
+  // (MNT_DETACH), since the host's mounts may be busy. Nothing above `/` is left.
+  process.chdir(root);
+  pivotRoot('.', '.');
+  umount2('.', MNT_DETACH);
+  process.chdir('/');
   const [file, ...args] = command;
-  exitWith(spawn(file!, args, { stdio: 'inherit' }));
+  const started = spawn(file!, args, { stdio: 'inherit' });
+  superviseAsInit(started); // the duties of a container's first process: shared/init.ts
+  exitWith(started);
 }

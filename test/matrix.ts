@@ -1,17 +1,18 @@
 // npm run matrix: the whole course at a glance. Runs every isolation probe (the same
 // ones the tests run, test/probes.ts) against every step, each in its own throwaway
-// sandbox, and prints one table: a row per probe, a column per step.
+// sandbox, and prints one table: a row per probe, a column per step; the invariants
+// (what every step must do) last. It lives beside the tests it is a view of.
 //   yes / no   the probe's answer, as the course expects it (test/expectations.ts)
 //   *          the answer changed at this step: that is the step's lesson
 //   ✗          the answer is not what the course expects
 //   ERR        the probe could not answer (the reason is printed under the table)
 import { availableParallelism } from 'node:os';
 import { styleText } from 'node:util';
-import { buildBaseRootfs, removeBaseRootfs } from '../test/base-rootfs.ts';
-import { EXPECTED, STEPS, type Step } from '../test/expectations.ts';
-import { differences, snapshotMachine } from '../test/machine.ts';
-import { PROBES, type ProbeId } from '../test/probes.ts';
-import { inSandbox, RUN_MARKER } from '../test/sandbox.ts';
+import { buildBaseRootfs, removeBaseRootfs } from './base-rootfs.ts';
+import { EXPECTED, INVARIANTS, STEPS, type Step } from './expectations.ts';
+import { differences, snapshotMachine } from './machine.ts';
+import { PROBES, type ProbeId } from './probes.ts';
+import { inSandbox, RUN_MARKER } from './sandbox.ts';
 
 type Cell = { answer: boolean } | { error: string };
 
@@ -22,7 +23,8 @@ if (process.getuid?.() !== 0) {
   process.exit(1);
 }
 
-const probeIds = Object.keys(PROBES) as ProbeId[];
+// The lessons first, in the table's order; the invariants last, under their own heading.
+const probeIds = [...(Object.keys(PROBES) as ProbeId[]).filter((id) => !INVARIANTS.includes(id)), ...INVARIANTS];
 const runId = `matrix-${process.pid}-${Date.now()}`;
 const before = snapshotMachine(`${RUN_MARKER}=${runId}`);
 const started = performance.now();
@@ -88,6 +90,7 @@ function printTable(cells: Map<string, Cell>): number {
   let failures = 0;
   const errors: string[] = [];
   for (const id of probeIds) {
+    if (id === INVARIANTS[0]) console.log(`\n${'invariants: every step, as docker run'.padEnd(claimWidth)}`);
     const marks = STEPS.map((step, index) => {
       const cell = cells.get(key(step, id))!;
       if ('error' in cell) {
@@ -98,7 +101,7 @@ function printTable(cells: Map<string, Cell>): number {
       const word = cell.answer ? 'yes' : 'no';
       const previous = index > 0 ? cells.get(key(STEPS[index - 1]!, id)) : undefined;
       const changedHere = previous !== undefined && 'answer' in previous && previous.answer !== cell.answer;
-      if (cell.answer !== EXPECTED[step][id]) {
+      if (cell.answer !== EXPECTED[step]![id]) {
         failures++;
         return styleText(['red', 'bold'], `${word}✗`.padEnd(5));
       }

@@ -1,7 +1,7 @@
 // What every step does with bad input and failures, as a user of `docker run` expects:
 // a usage line, one-line errors, the right status, never a stack trace.
 import { describe, expect, inject, it } from 'vitest';
-import { EXPECTED, type Step } from './expectations.ts';
+import { EXPECTED, STEPS } from './expectations.ts';
 import { inSandbox, type Outcome } from './sandbox.ts';
 
 const NO_STACK_TRACE = /^\s+at |node:internal|Error: /m;
@@ -11,7 +11,7 @@ function runtimeLines(outcome: Outcome): string[] {
   return outcome.stderr.split('\n').filter((line) => line && !line.startsWith('Running ['));
 }
 
-export function describeBehaviour(step: Step): void {
+for (const step of STEPS) {
   const stepNumber = Number.parseInt(step, 10);
   const sandbox = (script: string) => inSandbox(script, { step, ...inject('sandbox') });
 
@@ -45,7 +45,7 @@ export function describeBehaviour(step: Step): void {
     // Run as `nobody`: a step that needs root says so in one line and never starts
     // the command in the wrong namespace. Step 01 needs no privilege at all, and step
     // 08 runs rootless (a user namespace).
-    const rootless = EXPECTED[step]['runs-rootless'];
+    const rootless = EXPECTED[step]!['runs-rootless'];
     it(rootless ? 'as a normal user: runs' : 'as a normal user: one line that says to use sudo, command not run', async () => {
       const outcome = await sandbox(
         `setpriv --reuid=65534 --regid=65534 --clear-groups env NODE_COMPILE_CACHE= node "steps/${step}/main.ts" run sh -c 'echo command-ran'`,

@@ -1,14 +1,16 @@
-// One describe block per step: every probe, with the answer the step must give.
+// Every step against every probe (test/probes.ts), with the answer the course expects
+// of it (test/expectations.ts).
 import { describe, expect, inject, it } from 'vitest';
-import { EXPECTED, type Step } from './expectations.ts';
+import { EXPECTED, INVARIANTS, STEPS } from './expectations.ts';
 import { PROBES, type ProbeId } from './probes.ts';
 import { inSandbox } from './sandbox.ts';
 
-export function describeIsolation(step: Step): void {
+for (const step of STEPS) {
   describe.concurrent(`step ${step}: isolation`, () => {
     for (const [id, probe] of Object.entries(PROBES) as [ProbeId, (typeof PROBES)[ProbeId]][]) {
-      const want = EXPECTED[step][id];
-      it(`${want ? 'yes' : 'no '}: ${probe.claim}`, async () => {
+      const want = EXPECTED[step]![id];
+      const label = INVARIANTS.includes(id) ? 'invariant' : want ? 'yes' : 'no ';
+      it(`${label}: ${probe.claim}`, async () => {
         const outcome = await inSandbox(probe.script, { step, ...inject('sandbox') });
         expect(probe.observe(outcome), `${id}\nstderr: ${outcome.stderr}`).toBe(want);
       });

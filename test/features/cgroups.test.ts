@@ -1,10 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
-import { describeBehaviour } from '../behaviour.ts';
-import { describeIsolation } from '../isolation.ts';
+import { stepsWhere } from '../expectations.ts';
 import { inSandbox, type Outcome } from '../sandbox.ts';
-
-describeIsolation('09-cgroups');
-describeBehaviour('09-cgroups');
 
 // Bash for the sandbox. cgroups are the machine's, not the sandbox's: these scripts find
 // their own container's cgroup (under $CGROUP_PARENT, the sandbox's own) by its id, on
@@ -34,7 +30,7 @@ wait_for_container() { for _ in $(seq 100); do id=$(container_id); [ -n "$id" ] 
 const value = (outcome: Outcome, key: string) => outcome.stdout.match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
 const runtimeLines = (outcome: Outcome) => outcome.stderr.split('\n').filter((line) => line && !line.startsWith('Running ['));
 
-function describeCgroups(step: '09-cgroups' | '10-overlay'): void {
+function describeCgroups(step: string): void {
   const sandbox = (script: string) => inSandbox(CGROUP_HELPERS + script, { step, ...inject('sandbox') });
 
   describe.concurrent(`step ${step}: cgroups`, () => {
@@ -58,7 +54,9 @@ function describeCgroups(step: '09-cgroups' | '10-overlay'): void {
       expect(value(outcome, 'left')).toBe('0');
       // The command's very first act: reading which cgroup it is in. v1 names one per
       // tree (memory, pids, cpu), v2 one line "0::/...".
-      const inside = outcome.stdout.split('\n').filter((line) => line.startsWith('inside: ') && line.includes(':/container-from-scratch/') && line.endsWith(`/${id}`));
+      const inside = outcome.stdout
+        .split('\n')
+        .filter((line) => line.startsWith('inside: ') && line.includes(':/container-from-scratch/') && line.endsWith(`/${id}`));
       expect(inside.length).toBeGreaterThanOrEqual(1);
     });
 
@@ -127,10 +125,10 @@ function describeCgroups(step: '09-cgroups' | '10-overlay'): void {
     });
   });
 
-  // This machine is hybrid: v1 trees plus an empty cgroup v2 tree. A private mount
-  // namespace (the sandbox's) can show the v2 tree alone at /sys/fs/cgroup, as a v2
-  // machine does, and the runtime then takes the v2 path. The v2 tree is still the
-  // machine's one: what the kernel binds to v1 (memory, pids, cpu here) is not in it.
+  // Whatever this machine's layout (v1, hybrid, v2), a private mount namespace (the
+  // sandbox's) can show its cgroup v2 tree alone at /sys/fs/cgroup, as a v2 machine
+  // does, and the runtime then takes the v2 path. The v2 tree is still the machine's
+  // one: on a hybrid machine what the kernel binds to v1 (memory, pids, cpu) is not in it.
   it(`step ${step}: cgroup v2 alone at /sys/fs/cgroup: detected, used, removed`, async () => {
     const outcome = await sandbox(String.raw`
       umount -l /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 99
@@ -156,12 +154,14 @@ function describeCgroups(step: '09-cgroups' | '10-overlay'): void {
     if (['memory', 'pids', 'cpu'].every((c) => controllers.includes(c))) {
       expect(value(outcome, 'default')).toBe('0'); // a v2 machine: the default limits work
     } else {
-      // This hybrid machine: memory, pids and cpu are bound to v1, so they cannot be
+      // A hybrid machine: memory, pids and cpu are bound to v1, so they cannot be
       // limited through v2, and the runtime says so rather than run without limits.
       expect(value(outcome, 'default')).toBe('125');
-      expect(value(outcome, 'default_err')).toMatch(/^cgroup controller .*: not enabled in cgroup v2 at \/sys\/fs\/cgroup and not mounted as cgroup v1 \(run without that limit: --/);
+      expect(value(outcome, 'default_err')).toMatch(
+        /^cgroup controller .*: not enabled in cgroup v2 at \/sys\/fs\/cgroup and not mounted as cgroup v1 \(run without that limit: --/,
+      );
     }
   });
 }
 
-describeCgroups('09-cgroups');
+for (const step of stepsWhere('own-cgroup')) describeCgroups(step);

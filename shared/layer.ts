@@ -1,0 +1,117 @@
+// A container's writable layer, <state>/containers/<id>/:
+//   image -> the image's directory    upper/  what the container wrote
+//   work/   overlayfs's scratch space  rootfs/ where the two are mounted as one
+// overlayfs shows upper/ on top of the image: a file the container changes is first
+// copied up into upper/, a file it deletes is hidden by a "whiteout" in upper/. The
+// image itself is only read, so starting a container copies nothing. (The overlay
+// mount itself is step 10's lesson: see its main.ts.)
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { stateDir } from './config.ts';
+import { atExit } from './exit.ts';
+import { fsError } from './libc.ts';
+
+export const containersDir = () => `${stateDir()}/containers`;
+
+interface Layer {
+  dir: string;
+  upper: string;
+  work: string;
+  rootfs: string; // where image + upper/ show as one tree: the container's /
+}
+
+function layerOf(id: string): Layer {
+  const dir = `${containersDir()}/${id}`;
+  return { dir, upper: `${dir}/upper`, work: `${dir}/work`, rootfs: `${dir}/rootfs` };
+}
+
+/**
+ * Make the empty writable layer of container `id` over `image` (a directory); it is
+ * deleted when the runtime ends, unless `keep` (--keep).
+ */
+export function createLayer(id: string, image: string, keep: boolean): Layer {
+  const layer = layerOf(id);
+  atExit(() => (keep && existsSync(layer.rootfs) ? keepLayer(layer) : removeLayer(layer)));
+  try {
+    // 0711: the container's root (an unprivileged user on the host since step 08)
+    // must pass through to rootfs/; nobody needs to list what is here.
+    mkdirSync(layer.dir, { recursive: true, mode: 0o711 });
+    chmodSync(layer.dir, 0o711); // mkdir's mode went through the umask
+    mkdirSync(layer.work, { mode: 0o700 });
+    // The top of upper/ is the top of the merged tree: it must look like the image's /.
+    const top = statSync(image);
+    mkdirSync(layer.upper);
+    chmodSync(layer.upper, top.mode & 0o7777);
+    chownSync(layer.upper, top.uid, top.gid);
+    mkdirSync(layer.rootfs, { mode: 0o755 });
+    symlinkSync(image, `${layer.dir}/image`);
+    // Whose it is: `npm run clean` removes the layer of a runtime that was killed.
+    writeFileSync(`${layer.dir}/runtime.pid`, `${process.pid}\n`);
+  } catch (error) {
+    throw fsError(`make the writable layer ${layer.dir}`, error);
+  }
+  return layer;
+}
+
+/** Keep the layer after exit (--keep): say where, and mark it for `npm run clean`. */
+function keepLayer(layer: Layer): void {
+  writeFileSync(`${layer.dir}/kept`, '');
+  process.stderr.write(`writable layer kept: ${layer.dir}\n`);
+}
+
+/** Delete the layer: upper/ with everything the container wrote. Never throws (runs at exit). */
+function removeLayer(layer: Layer): void {
+  try {
+    rmSync(layer.dir, { recursive: true, force: true });
+  } catch (error) {
+    process.stderr.write(`writable layer not removed: ${(fsError(`rm ${layer.dir}`, error) as Error).message}\n`);
+  }
+}
+
+/** The writable layers there are (kept ones, or left by a runtime that was killed). */
+export function listLayers(): { id: string; image: string; kept: boolean }[] {
+  if (!existsSync(containersDir())) return [];
+  return readdirSync(containersDir()).map((id) => {
+    const { dir } = layerOf(id);
+    let image = '?';
+    try {
+      image = readlinkSync(`${dir}/image`);
+    } catch {
+      // half made: no link yet
+    }
+    return { id, image, kept: existsSync(`${dir}/kept`) };
+  });
+}
+
+/**
+ * Delete the writable layers of runtimes that were killed (SIGKILL leaves no time to
+ * clean up): neither kept (--keep) nor owned by a runtime still running.
+ */
+export function removeLeftoverLayers(): string[] {
+  const removed: string[] = [];
+  for (const { id, kept } of listLayers()) {
+    if (kept) continue;
+    const layer = layerOf(id);
+    let pid = '';
+    try {
+      pid = readFileSync(`${layer.dir}/runtime.pid`, 'utf8').trim();
+    } catch {
+      // half made by a runtime killed in the middle
+    }
+    if (/^\d+$/.test(pid) && existsSync(`/proc/${pid}`)) continue; // its container runs
+    removeLayer(layer);
+    removed.push(`removed writable layer ${layer.dir}`);
+  }
+  return removed;
+}

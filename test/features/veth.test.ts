@@ -1,0 +1,116 @@
+import { describe, expect, inject, it } from 'vitest';
+import { START, value } from '../background.ts';
+import { stepsWhere } from '../expectations.ts';
+import { inSandbox } from '../sandbox.ts';
+
+// Bash for the sandbox, which is the host here: it has a network namespace of its own.
+// `gone` waits for the host's cfs-* interfaces to go: the kernel destroys a network
+// namespace (and with it the veth pair) in the background, moments after its last
+// process ends. Then it prints how many are left.
+const HELPERS = String.raw`
+links() { ip -o link show | grep -c ': cfs-'; }
+gone() { for _ in $(seq 250); do [ "$(links)" = 0 ] && break; sleep 0.02; done; links; }
+# what the container says about itself: "address=10.200.x.y/30", "gateway=10.200.x.z"
+SELF='echo "address=$(ip -o -4 addr show eth0 | awk "{print \$4}")"; echo "gateway=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p")"'
+`;
+
+/** "10.200.1.6/30" -> the number of its /30 */
+const subnetOf = (cidr: string) =>
+  cidr
+    .split('/')[0]!
+    .split('.')
+    .reduce((n, byte) => n * 256 + Number(byte), 0) >>> 2;
+
+for (const step of stepsWhere('reaches-host')) {
+  describe.concurrent(`step ${step}: a veth pair to the host`, () => {
+    const sandbox = (script: string) => inSandbox(START + HELPERS + script, { step, ...inject('sandbox') });
+
+    it('the container has eth0, an address and a default route to the host, which it reaches (ping, TCP) and which reaches it; nothing left after', async () => {
+      const outcome = await sandbox(String.raw`
+        busybox nc -l -p 7777 >"$SANDBOX_DIR/got" &
+        for _ in $(seq 100); do grep -qs ':1E61 [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
+        start sh -c "$SELF"'
+          echo "interfaces=$(awk -F: "NR > 2 {print \$1}" /proc/net/dev | tr -d " " | sort | tr "\n" " ")"
+          gw=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p")
+          ping -c 1 -W 2 "$gw" >/dev/null && echo ping=ok
+          echo hello-host | nc -w 2 "$gw" 7777; echo started; exec sleep 1000'
+        echo "host=$(ip -o -4 addr show | awk '$2 ~ /^cfs-/ {print $4}')"
+        echo "up=$(ip -o link show up | grep -c ': cfs-')"
+        container=$(sed -n 's/^address=\([0-9.]*\).*/\1/p' "$SANDBOX_DIR/out")
+        busybox ping -c 1 -W 2 "$container" >/dev/null && echo host_ping=ok
+        for _ in $(seq 250); do grep -qs hello-host "$SANDBOX_DIR/got" && break; sleep 0.02; done  # the server writes in its own time
+        echo "got=$(cat "$SANDBOX_DIR/got")"
+        kill -TERM $runtime; wait $runtime; echo "status=$?"
+        echo "left=$(gone)"
+        cat "$SANDBOX_DIR/out"`);
+      const [address, gateway] = [value(outcome, 'address'), value(outcome, 'gateway')];
+      expect(address, outcome.stdout + outcome.stderr).toMatch(/^10\.200\.\d+\.\d+\/30$/);
+      expect(value(outcome, 'host')).toBe(`${gateway}/30`); // the host's end is the gateway
+      expect(subnetOf(address!)).toBe(subnetOf(gateway!)); // one /30, two ends
+      expect(value(outcome, 'interfaces')).toBe('eth0 lo ');
+      expect(value(outcome, 'up')).toBe('1');
+      expect(value(outcome, 'ping')).toBe('ok');
+      expect(value(outcome, 'got')).toBe('hello-host');
+      expect(value(outcome, 'host_ping')).toBe('ok');
+      expect(value(outcome, 'status')).toBe('143');
+      expect(value(outcome, 'left')).toBe('0');
+    });
+
+    it('two containers at once: each its own address, both reach the host', async () => {
+      const outcome = await sandbox(String.raw`
+        for i in 1 2; do
+          run sh -c "$SELF"'; gw=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p")
+            sleep 1; ping -c 1 -W 2 "$gw" >/dev/null && echo ping=ok' >"$SANDBOX_DIR/out-$i" 2>/dev/null &
+        done
+        sleep 0.6; echo "during=$(links)"
+        wait
+        for i in 1 2; do sed "s/^/$i-/" "$SANDBOX_DIR/out-$i"; done
+        echo "left=$(gone)"`);
+      const [one, two] = [value(outcome, '1-address'), value(outcome, '2-address')];
+      expect(one, outcome.stdout + outcome.stderr).toMatch(/^10\.200\./);
+      expect(two).toMatch(/^10\.200\./);
+      expect(subnetOf(one!)).not.toBe(subnetOf(two!));
+      expect(value(outcome, '1-ping')).toBe('ok');
+      expect(value(outcome, '2-ping')).toBe('ok');
+      expect(value(outcome, 'left')).toBe('0');
+    });
+
+    it('the runtime killed with SIGKILL: the kernel removes the veth pair with the container', async () => {
+      const outcome = await sandbox(String.raw`
+        start sh -c 'echo started; exec sleep 1000'
+        echo "before=$(links)"
+        kill -KILL $runtime; wait $runtime 2>/dev/null
+        echo "left=$(gone)"
+        echo "processes=$(others | wc -l)"`);
+      expect(value(outcome, 'before'), outcome.stdout + outcome.stderr).toBe('1');
+      expect(value(outcome, 'left')).toBe('0');
+      expect(value(outcome, 'processes')).toBe('0');
+    });
+
+    // A host whose addresses cover all of 10.200.0.0/16, and an `ip` that fails: one line
+    // that names the call, status 125, the command never runs, nothing is left.
+    it('no free subnet, or ip failing: one line, status 125, nothing left', async () => {
+      const outcome = await sandbox(String.raw`
+        ip link add br-taken type bridge && ip addr add 10.200.0.1/16 dev br-taken
+        run sh -c 'echo command-ran' 2>"$SANDBOX_DIR/err"; echo "full=$?"; echo "full_err=$(grep -v '^Running' "$SANDBOX_DIR/err")"
+        ip link del br-taken
+        real_ip=$(command -v ip); mkdir "$SANDBOX_DIR/bin"; printf '%s\n' '#!/bin/sh' 'input=$(cat)' \
+          'case "$input" in *"link add"*) echo "RTNETLINK answers: Operation not permitted" >&2; echo "Command failed -:1" >&2; exit 1;; esac' \
+          'printf "%s\n" "$input" | exec '"$real_ip"' "$@"' >"$SANDBOX_DIR/bin/ip"; chmod +x "$SANDBOX_DIR/bin/ip"
+        PATH="$SANDBOX_DIR/bin:$PATH" run sh -c 'echo command-ran' 2>"$SANDBOX_DIR/err"; echo "failing=$?"; echo "failing_err=$(grep -v '^Running' "$SANDBOX_DIR/err")"
+        echo "left=$(gone)"
+        echo "layers=$(ls "$CONTAINER_STATE/containers" 2>/dev/null | wc -l)"
+        echo "cgroups=$(ls -d /sys/fs/cgroup/$CGROUP_PARENT/* /sys/fs/cgroup/*/$CGROUP_PARENT/* 2>/dev/null | wc -l)"`);
+      expect(outcome.stdout).not.toContain('command-ran');
+      expect(value(outcome, 'full'), outcome.stderr).toBe('125');
+      expect(value(outcome, 'full_err')).toBe('veth: no free /30 left in 10.200.0.0/16 on this host');
+      expect(value(outcome, 'failing')).toBe('125');
+      expect(value(outcome, 'failing_err')).toMatch(
+        /^ip link add cfs-[0-9a-f]{8} type veth peer name eth0 netns \d+: RTNETLINK answers: Operation not permitted$/,
+      );
+      expect(value(outcome, 'left')).toBe('0');
+      expect(value(outcome, 'layers')).toBe('0');
+      expect(value(outcome, 'cgroups')).toBe('0');
+    });
+  });
+}

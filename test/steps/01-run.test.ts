@@ -1,5 +1,0 @@
-import { describeBehaviour } from '../behaviour.ts';
-import { describeIsolation } from '../isolation.ts';
-
-describeIsolation('01-run');
-describeBehaviour('01-run');

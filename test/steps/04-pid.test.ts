@@ -1,5 +1,0 @@
-import { describeBehaviour } from '../behaviour.ts';
-import { describeIsolation } from '../isolation.ts';
-
-describeIsolation('04-pid');
-describeBehaviour('04-pid');
