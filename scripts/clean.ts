@@ -4,10 +4,13 @@
 // Each cleaner looks for one kind of leftover, removes it, and names what it removed.
 // A step that creates a new kind of resource (a cgroup, an overlay's writable layer)
 // adds its cleaner to CLEANERS. A cleaner must leave a running container alone.
+
+import { readdirSync, readlinkSync } from 'node:fs';
 import { removeLeftoverCgroups } from '../shared/cgroup/lifecycle.ts';
 import { cgroupParent, rootfsDir } from '../shared/config.ts';
 import { containersDir, removeLeftoverLayers } from '../shared/layer.ts';
 import { MNT_DETACH, umount2 } from '../shared/libc.ts';
+import { removeDeadLocks } from '../shared/liveness.ts';
 import { readMounts } from '../shared/mountinfo.ts';
 
 interface Cleaner {
@@ -28,11 +31,18 @@ const CLEANERS: Cleaner[] = [
   // Steps 10+: the writable layers of runtimes killed before they could delete them
   // (not those kept with --keep, nor those of running containers).
   { what: () => `writable layers in ${containersDir()}`, clean: removeLeftoverLayers },
+  // The locks that tell a running container (shared/liveness.ts), of runtimes killed.
+  { what: () => 'locks of runtimes that are gone', clean: () => removeDeadLocks().map((id) => `removed the lock of ${id}`) },
 ];
 
-/** Unmount everything mounted below `root` (not `root` itself), the newest first. */
+/**
+ * Unmount everything mounted below `root` (not `root` itself), the newest first; not
+ * while a process has its root there (a step-05 container, chrooted: its /proc).
+ */
 export function unmountUnder(root: string): string[] {
   const removed: string[] = [];
+  const users = processesRootedIn(root);
+  if (users.length > 0) return [`(none: ${users.length} process(es) of a running container have their root there)`];
   for (const { mountPoint } of readMounts().reverse()) {
     if (!mountPoint.startsWith(`${root}/`)) continue;
     // MNT_DETACH: a mount still in use (a shell whose cwd is in it) goes once unused.
@@ -42,9 +52,31 @@ export function unmountUnder(root: string): string[] {
   return removed;
 }
 
+/** The processes (that we can see) whose root directory is `root`, or below it. */
+function processesRootedIn(root: string): string[] {
+  return readdirSync('/proc').filter((pid) => {
+    if (!/^\d+$/.test(pid)) return false;
+    try {
+      const theirs = readlinkSync(`/proc/${pid}/root`);
+      return theirs === root || theirs.startsWith(`${root}/`);
+    } catch {
+      return false; // it ended meanwhile
+    }
+  });
+}
+
 if (import.meta.main) {
   if (process.getuid?.() !== 0) {
     console.error('Cleaning up mounts and cgroups needs root: sudo npm run clean');
+    process.exit(1);
+  }
+  try {
+    // Every setting first: a bad one stops clean before it touches anything.
+    rootfsDir();
+    containersDir();
+    cgroupParent();
+  } catch (error) {
+    console.error(`clean: ${error instanceof Error ? error.message : error}`);
     process.exit(1);
   }
   let failed = false;

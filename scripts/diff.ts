@@ -3,7 +3,7 @@
 // Coloured on a terminal, plain when piped:  npm run -s diff -- 4 5 > lesson.diff
 // One number compares a step with the step before it: npm run diff -- 5
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { listSteps, stepNumber } from '../shared/steps.ts';
 
@@ -29,7 +29,9 @@ if (args.length < 1 || args.length > 2 || args.includes('-h') || args.includes('
 // One step: the one before it is its pair (step 01 has none: folderOf says which there are).
 if (args.length === 1 && !/^\d+$/.test(args[0]!)) fail(USAGE, 2);
 const [from, to] = args.length === 2 ? [args[0]!, args[1]!] : [String(Number(args[0]) - 1), args[0]!];
-const [a, b] = [folderOf(from), folderOf(to)];
+// The step asked for first: `diff -- 99` is about step 99, not 98.
+const b = folderOf(to);
+const a = folderOf(from);
 
 /** A step's program: every file in its folder except the course pages. */
 const programFiles = (folder: string) => readdirSync(join(REPO, 'steps', folder)).filter((name) => !/^README(\.\w+)?\.md$/.test(name));
@@ -39,12 +41,20 @@ let status = 0;
 for (const file of files) {
   const [left, right] = [`steps/${a}/${file}`, `steps/${b}/${file}`];
   const pair = [existsSync(join(REPO, left)) ? left : '/dev/null', existsSync(join(REPO, right)) ? right : '/dev/null'];
-  // --color=auto: colours only when stdout is a terminal. --no-pager: print, never page.
-  const diff = spawnSync('git', ['--no-pager', 'diff', '--no-index', '--color=auto', '--', ...pair], {
+  // Colours only when stdout is a terminal. --no-pager: print, never page. We write what
+  // git prints ourselves: a write that fails (a full disk) must not pass for a diff.
+  const color = process.stdout.isTTY ? 'always' : 'never';
+  const diff = spawnSync('git', ['--no-pager', 'diff', '--no-index', `--color=${color}`, '--', ...pair], {
     cwd: REPO,
-    stdio: 'inherit',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 2 ** 20,
   });
   if (diff.error) fail(`git is needed to show the diff: ${diff.error.message}`, 1);
+  try {
+    writeSync(1, diff.stdout);
+  } catch (error) {
+    fail(`diff: cannot write the diff: ${error instanceof Error ? error.message : error}`, 1);
+  }
   // git diff --no-index exits 1 when the files differ: that is the expected outcome here.
   if (diff.status !== 0 && diff.status !== 1) status = diff.status ?? 1;
 }

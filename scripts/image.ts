@@ -7,7 +7,7 @@
 // A tarball of a root filesystem: `docker export $(docker create alpine) > alpine.tar`,
 // or the minirootfs tarballs of Alpine Linux.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { EXIT_USAGE } from '../shared/errors.ts';
 import { fail as die } from '../shared/exit.ts';
 import { BUSYBOX, imagesDir, isImageName, listImages } from '../shared/images.ts';
@@ -55,8 +55,12 @@ function importImage(name: string, tarball: string): void {
 }
 
 function list(): void {
-  for (const { name, dir } of listImages()) console.log(`${name}\t${dir}`);
-  for (const { id, image } of listLayers()) console.log(`(writable layer ${id}, on ${image})`);
+  // writeSync, not console.log: a write that fails (a full disk) is an error, not silence.
+  const lines = [
+    ...listImages().map(({ name, dir }) => `${name}\t${dir}`),
+    ...listLayers().map(({ id, image, kept }) => `(writable layer ${id}, on ${image}${kept ? ', kept' : ''})`),
+  ];
+  writeSync(1, lines.map((line) => `${line}\n`).join(''));
 }
 
 function remove(name: string): void {

@@ -2,9 +2,11 @@
 // [args...]`, plus the internal `child` verb of the steps that re-execute themselves
 // (`main.ts child [--root=<dir>] -- <cmd> [args...]`). Any failure ends the process
 // with one line and its status (shared/errors.ts), never a stack trace.
+import { readFileSync, readlinkSync } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
-import { AlreadyReported, EXIT_RUNTIME, EXIT_USAGE, RuntimeError, SyscallError, UsageError } from './errors.ts';
+import { AlreadyReported, EXIT_NOT_FOUND, EXIT_RUNTIME, EXIT_USAGE, RuntimeError, SyscallError, UsageError } from './errors.ts';
 import { exit, fail } from './exit.ts';
+import { printable, shellQuote } from './quote.ts';
 import { passTerminalOn, takeTerminal } from './terminal.ts';
 
 /**
@@ -14,6 +16,7 @@ import { passTerminalOn, takeTerminal } from './terminal.ts';
  */
 export interface Flag<T> {
   example?: string; // how a value looks, for the usage line
+  hint?: string; // what a valid value is, when an example does not say it all
   default: T;
   parse(text: string): T | undefined; // undefined: not a valid value
 }
@@ -49,15 +52,19 @@ export function main<F extends Flags>(verbs: Verbs<F>, flags = {} as F): void {
   let command: string[] = [];
   // Failures inside event handlers (after the child started) are reported the same way.
   process.on('uncaughtException', (error) => report(error, command, flags));
+  // A line we cannot write (stderr on a full disk) must not stop the container.
+  process.stderr.on('error', () => {});
   try {
     if (verb === 'run') {
       const parsed = parseFlags(words, flags);
       command = parsed.command;
       if (command.length === 0) throw new UsageError('');
+      checkCommand(command);
       // Who holds the terminal: the container's first process, once it starts (terminal.ts).
       if (verbs.child) passTerminalOn();
       Promise.resolve(verbs.run(command, parsed.values)).catch((error) => report(error, command, flags));
     } else if (verb === 'child' && verbs.child) {
+      if (!inNewNamespaces()) throw new UsageError('child is internal: `run` starts it, in the namespaces it made');
       const parsed = parseFlags(words, CHILD_FLAGS);
       command = parsed.command;
       if (command.length === 0) throw new UsageError('');
@@ -73,7 +80,46 @@ export function main<F extends Flags>(verbs: Verbs<F>, flags = {} as F): void {
 
 /** The article's greeting: "Running [echo hello] as PID 4242", on stderr. */
 export function announce(command: string[]): void {
-  process.stderr.write(`Running [${command.join(' ')}] as PID ${process.pid}\n`);
+  process.stderr.write(`Running [${command.map(printable).join(' ')}] as PID ${process.pid}\n`);
+}
+
+/**
+ * Whether this process is in a UTS namespace of its own, as `run` starts its child
+ * (from step 03 on). Typed by hand as root on the host, `main.ts child` would rename the
+ * host, and from step 06 on pivot_root the host's whole tree. /proc/1 is the host's
+ * init (or a sandbox's); when we may not read it, we are unprivileged, and harmless.
+ */
+function inNewNamespaces(): boolean {
+  try {
+    return readlinkSync('/proc/self/ns/uts') !== readlinkSync('/proc/1/ns/uts');
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * What no command can be: an empty name (docker: "command not found", 127), or bytes
+ * that are not UTF-8. Node decodes its arguments as UTF-8 text and would pass such an
+ * argument on changed (each bad byte becomes U+FFFD): refuse it instead. The kernel
+ * keeps the bytes as they came in /proc/self/cmdline.
+ */
+function checkCommand(command: string[]): void {
+  if (command[0] === '') fail("'': command not found", EXIT_NOT_FOUND);
+  let raw: Buffer[];
+  try {
+    raw = splitNul(readFileSync('/proc/self/cmdline')).slice(-command.length);
+  } catch {
+    return; // no /proc to tell
+  }
+  const bad = command.findIndex((arg, index) => !Buffer.from(arg).equals(raw[index]!));
+  if (bad !== -1) throw new RuntimeError(`argument ${bad + 1} of the command is not UTF-8 text, which Node cannot pass on unchanged`);
+}
+
+function splitNul(bytes: Buffer): Buffer[] {
+  const parts: Buffer[] = [];
+  for (let start = 0, end = bytes.indexOf(0); end !== -1; start = end + 1, end = bytes.indexOf(0, start))
+    parts.push(bytes.subarray(start, end));
+  return parts;
 }
 
 function usage(flags: Flags): string {
@@ -103,7 +149,8 @@ export function parseFlags<F extends Flags>(words: string[], flags: F): { values
     const value = text === undefined ? undefined : flag.parse(text);
     if (value === undefined) {
       const given = equals === -1 && text ? `${word} ${text}` : word;
-      throw new UsageError(`bad option ${given}${flag.example ? ` (like --${name} ${flag.example})` : ''}`);
+      const like = flag.hint ? `: ${flag.hint}` : flag.example ? ` (like --${name} ${flag.example})` : '';
+      throw new UsageError(`bad option ${given}${like}`);
     }
     values[name] = value;
   }
@@ -115,12 +162,8 @@ function report(error: unknown, command: string[], flags: Flags): never {
   if (error instanceof AlreadyReported) fail('', EXIT_RUNTIME);
   // EACCES: a file only root may write, such as a cgroup's (step 09).
   if (error instanceof SyscallError && ['EPERM', 'EACCES'].includes(error.code) && process.getuid?.() !== 0) {
-    fail(`${error.message} - run as root: sudo npm run step:${stepNumber} -- ${command.map(quote).join(' ')}`, EXIT_RUNTIME);
+    fail(`${error.message} - run as root: sudo npm run step:${stepNumber} -- ${command.map(shellQuote).join(' ')}`, EXIT_RUNTIME);
   }
   if (error instanceof SyscallError || error instanceof RuntimeError) fail(error.message, EXIT_RUNTIME);
   fail(`${stepFolder}: internal error: ${error instanceof Error ? error.message : String(error)}`, EXIT_RUNTIME);
-}
-
-function quote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }

@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_RUNTIME } from './errors.ts';
 import { exit, fail } from './exit.ts';
+import { printable } from './quote.ts';
 import { inTerminalForeground } from './terminal.ts';
 
 /** The signals a user sends to stop or interrupt a container. */
@@ -41,7 +42,7 @@ interface ExitOptions {
  */
 export function exitWith(child: ChildProcess, { passSignalsTo }: ExitOptions = {}): void {
   child.on('error', (error: NodeJS.ErrnoException) => {
-    const name = child.spawnfile;
+    const name = printable(child.spawnfile);
     if (error.code === 'ENOENT') fail(`${name}: command not found`, EXIT_NOT_FOUND);
     if (error.code === 'EACCES') fail(`${name}: permission denied`, EXIT_CANNOT_EXECUTE);
     fail(`${name}: ${error.message}`, EXIT_RUNTIME);

@@ -4,6 +4,7 @@
 //   CONTAINER_STATE  images and writable layers (step 10+) (default /var/lib/container-from-scratch)
 //   CGROUP_PARENT    where container cgroups go, under each cgroup tree's root (step 09+),
 //                    like docker's --cgroup-parent        (default container-from-scratch)
+import { resolve } from 'node:path';
 import { RuntimeError } from './errors.ts';
 
 export const DEFAULT_CGROUP_PARENT = 'container-from-scratch';
@@ -13,22 +14,19 @@ export const DEFAULT_CGROUP_PARENT = 'container-from-scratch';
 const SYSTEM = ['/', '/bin', '/boot', '/etc', '/home', '/lib', '/root', '/run', '/sbin', '/tmp', '/usr', '/var'];
 const KERNEL = ['/proc', '/sys', '/dev'];
 
-/** An absolute directory path, without `//`, `.`, `..` or a trailing slash. */
+/** A directory, as an absolute path (a relative one is taken from the current directory). */
 export function checkDirectory(name: string, value: string): string {
-  const path = value.replace(/\/+$/, '');
-  const segments = path.split('/').slice(1);
-  const clean = value.startsWith('/') && segments.every((segment) => segment !== '' && segment !== '.' && segment !== '..');
-  if (!clean) throw new RuntimeError(`${name}=${value}: not an absolute path to a directory (like /var/tmp/containerfs)`);
+  const path = resolve(value);
+  const system = [...SYSTEM, ...KERNEL].find((dir) => path === dir) ?? KERNEL.find((dir) => path.startsWith(`${dir}/`));
+  if (system) throw new RuntimeError(`${name}=${value}: a system directory (${system}): choose one of its own`);
   // It ends up in mount options (overlayfs: lowerdir=a:b,upperdir=...), which these would cut.
   if (/[\s,:\\]/.test(path)) throw new RuntimeError(`${name}=${value}: no spaces, commas, colons or backslashes, please`);
-  const system = [...SYSTEM, ...KERNEL].find((dir) => (path || '/') === dir) ?? KERNEL.find((dir) => path.startsWith(`${dir}/`));
-  if (system) throw new RuntimeError(`${name}=${value}: a system directory (${system}): choose one of its own`);
   return path;
 }
 
 /** A relative cgroup path of plain names: "container-from-scratch/tests". */
 export function checkCgroupParent(value: string): string {
-  const segments = value.replace(/^\/+|\/+$/g, '').split('/');
+  const segments = value.replace(/\/+$/, '').split('/'); // "/abs" has an empty first one
   if (!segments.every((segment) => /^[\w-][\w.-]*$/.test(segment) && segment !== '..')) {
     throw new RuntimeError(
       `CGROUP_PARENT=${value}: not a cgroup path of plain names under the tree's root (like ${DEFAULT_CGROUP_PARENT}/mine)`,

@@ -21,6 +21,7 @@ import {
 import { stateDir } from './config.ts';
 import { atExit } from './exit.ts';
 import { fsError } from './libc.ts';
+import { holdLiveness, isAlive } from './liveness.ts';
 
 export const containersDir = () => `${stateDir()}/containers`;
 
@@ -42,6 +43,7 @@ function layerOf(id: string): Layer {
  */
 export function createLayer(id: string, image: string, keep: boolean): Layer {
   const layer = layerOf(id);
+  holdLiveness(id); // npm run clean leaves the layer alone while its runtime lives
   atExit(() => (keep && existsSync(layer.rootfs) ? keepLayer(layer) : removeLayer(layer)));
   try {
     // 0711: the container's root (an unprivileged user on the host since step 08)
@@ -56,8 +58,6 @@ export function createLayer(id: string, image: string, keep: boolean): Layer {
     chownSync(layer.upper, top.uid, top.gid);
     mkdirSync(layer.rootfs, { mode: 0o755 });
     symlinkSync(image, `${layer.dir}/image`);
-    // Whose it is: `npm run clean` removes the layer of a runtime that was killed.
-    writeFileSync(`${layer.dir}/runtime.pid`, `${process.pid}\n`);
   } catch (error) {
     throw fsError(`make the writable layer ${layer.dir}`, error);
   }
@@ -101,15 +101,8 @@ export function listLayers(): { id: string; image: string; kept: boolean }[] {
 export function removeLeftoverLayers(): string[] {
   const removed: string[] = [];
   for (const { id, kept } of listLayers()) {
-    if (kept) continue;
+    if (kept || isAlive(id)) continue; // its container runs
     const layer = layerOf(id);
-    let pid = '';
-    try {
-      pid = readFileSync(`${layer.dir}/runtime.pid`, 'utf8').trim();
-    } catch {
-      // half made by a runtime killed in the middle
-    }
-    if (/^\d+$/.test(pid) && existsSync(`/proc/${pid}`)) continue; // its container runs
     removeLayer(layer);
     removed.push(`removed writable layer ${layer.dir}`);
   }

@@ -43,6 +43,7 @@ const c = {
   socket: lib.func('int socket(int domain, int type, int protocol)'),
   ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
   close: lib.func('int close(int fd)'),
+  flock: lib.func('int flock(int fd, int operation)'),
   // The new mount API (Linux 5.2, glibc 2.36): a mount made in steps, as a file descriptor.
   fsopen: lib.func('int fsopen(const char *fsname, unsigned int flags)'),
   fsconfig: lib.func('int fsconfig(int fd, unsigned int cmd, const char *key, const char *value, int aux)'),
@@ -64,6 +65,10 @@ export const CLONE_NEWNET = 0x40000000;
 export const MS_BIND = 0x1000;
 export const MS_REC = 0x4000;
 export const MS_PRIVATE = 0x40000;
+
+// flock(2) operations.
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
 
 // umount2(2) flags.
 export const MNT_DETACH = 0x2;
@@ -224,4 +229,9 @@ export function ioctl(fd: number, request: number, buffer: Buffer): void {
 
 export function close(fd: number): void {
   check('close', c.close(fd));
+}
+
+/** flock(fd, operation): an advisory lock on the open file, released when it closes (or the process dies). */
+export function flock(fd: number, operation: number): void {
+  check('flock', c.flock(fd, operation));
 }

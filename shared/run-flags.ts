@@ -9,13 +9,25 @@ import { parseSize } from './sizes.ts';
 
 const MiB = 1024 * 1024;
 
+// The least a container can start with: its PID 1 is Node, which alone takes ~8 tasks
+// (its threads) and ~16 MiB. Below that it would crash or hang; 0 still means no limit.
+const MIN_MEMORY = 32 * MiB;
+const MIN_PIDS = 16;
+const atLeast = (floor: number, value: number | undefined) => (value === 0 || (value !== undefined && value >= floor) ? value : undefined);
+
 /** Defaults: enough for a shell and its tools. */
 export const LIMIT_FLAGS = {
-  memory: { example: '64m', default: 256 * MiB, parse: parseSize },
+  memory: {
+    example: '64m',
+    default: 256 * MiB,
+    hint: `at least ${MIN_MEMORY / MiB}m (Node, the container's PID 1, needs about 16m alone), or 0 for no limit`,
+    parse: (text) => atLeast(MIN_MEMORY, parseSize(text)),
+  },
   pids: {
     example: '32',
     default: 128,
-    parse: (text) => (/^\d+$/.test(text) && Number(text) <= 4_194_304 ? Number(text) : undefined),
+    hint: `at least ${MIN_PIDS} (Node, the container's PID 1, takes 8 alone), or 0 for no limit`,
+    parse: (text) => atLeast(MIN_PIDS, /^\d+$/.test(text) && Number(text) <= 4_194_304 ? Number(text) : undefined),
   },
   cpus: {
     example: '0.5',

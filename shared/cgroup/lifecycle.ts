@@ -9,6 +9,7 @@ import { RuntimeError } from '../errors.ts';
 import { atExit } from '../exit.ts';
 import { readFile } from '../files.ts';
 import { fsError } from '../libc.ts';
+import { holdLiveness, isAlive } from '../liveness.ts';
 import { readMounts } from '../mountinfo.ts';
 import { formatSize } from '../sizes.ts';
 import { sleep } from '../sleep.ts';
@@ -60,6 +61,7 @@ export function createCgroup(id: string, limits: Limits): Cgroup {
     }
     removeCgroup(cgroup);
   });
+  holdLiveness(id); // npm run clean leaves a cgroup alone while its runtime lives
   for (const tree of layout.trees) makeDir(tree, id, layout.version === 2 ? needed : []);
   return cgroup;
 }
@@ -163,7 +165,8 @@ function removeEmptyParents(dir: string): void {
 /**
  * Remove every EMPTY container cgroup under `parent` in every tree: the leftovers of
  * runtimes that were killed (SIGKILL leaves no time to clean up). One with a process in
- * it stays, and so do its parents. For `npm run clean` and the test sandboxes.
+ * it stays, and so do its parents, and so does one whose runtime lives (shared/liveness.ts).
+ * For `npm run clean` and the test sandboxes.
  */
 export function removeLeftoverCgroups(parent = cgroupParent()): string[] {
   const removed: string[] = [];
@@ -177,6 +180,7 @@ export function removeLeftoverCgroups(parent = cgroupParent()): string[] {
     let empty = true;
     for (const entry of entries) if (entry.isDirectory() && !walk(`${dir}/${entry.name}`)) empty = false;
     if (!empty || processesIn(dir).length > 0) return false; // a container runs in it, or below
+    if (isAlive(dir.slice(dir.lastIndexOf('/') + 1))) return false; // a container starting: still empty
     try {
       if (removeDir(dir, 200)) removed.push(dir);
       return true;

@@ -42,13 +42,23 @@ describe('run options', () => {
     expect(parse('ls', '--memory', '1').command).toEqual(['ls', '--memory', '1']);
   });
 
+  it('0 is no limit, as in docker, below the floors too', () => {
+    expect(parse('--memory', '0', '--pids', '0', '--cpus', '0', 'sh').values).toMatchObject({ memory: 0, pids: 0, cpus: 0 });
+    expect(parse('--memory', '32m', '--pids', '16', 'sh').values).toMatchObject({ memory: 32 * 2 ** 20, pids: 16 });
+  });
+
   it('--keep=false and --keep=true', () => {
     expect(parse('--keep=false', 'sh').values.keep).toBe(false);
     expect(parse('--keep=true', 'sh').values.keep).toBe(true);
   });
 
   it.each([
-    [['--memory'], /^bad option --memory \(like --memory 64m\)$/],
+    [['--memory'], /^bad option --memory: at least 32m /],
+    [
+      ['--memory', '1', 'sh'],
+      /^bad option --memory 1: at least 32m \(Node, the container's PID 1, needs about 16m alone\), or 0 for no limit$/,
+    ],
+    [['--pids', '2', 'sh'], /^bad option --pids 2: at least 16 /],
     [['--memory', 'lots', 'sh'], /^bad option --memory lots/],
     [['--pids', '-3', 'sh'], /^bad option --pids -3/],
     [['--cpus', '99', 'sh'], /^bad option --cpus 99/],
