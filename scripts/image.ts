@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { EXIT_USAGE } from '../shared/errors.ts';
 import { fail as die } from '../shared/exit.ts';
-import { BUSYBOX, imagesDir, isImageName, listImages } from '../shared/images.ts';
+import { BUSYBOX, imagesDir, isImageName, listImages, prepareImagesDir, removeDeviceNodes } from '../shared/images.ts';
 import { listLayers } from '../shared/layer.ts';
 
 const USAGE = 'usage: npm run image -- import <name> <file.tar> | list | rm <name>';
@@ -39,7 +39,8 @@ function importImage(name: string, tarball: string): void {
   // Unpack beside the final place, then rename: a container never sees half an image,
   // and an import that fails leaves nothing behind.
   const partial = `${imagesDir()}/.import-${name}-${process.pid}`;
-  mkdirSync(partial, { recursive: true, mode: 0o755 });
+  prepareImagesDir();
+  mkdirSync(partial, { mode: 0o755 });
   // As root, tar keeps the files' owners and modes: the container sees them as packed.
   const tar = spawnSync('tar', ['--extract', '--file', tarball, '--directory', partial, '--numeric-owner'], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -50,6 +51,11 @@ function importImage(name: string, tarball: string): void {
     const reason = tar.error?.message ?? tar.stderr.trim().split('\n')[0];
     die(`import ${tarball} failed: ${reason}`, 1);
   }
+  const devices = removeDeviceNodes(partial);
+  if (devices > 0)
+    console.error(
+      `${devices} device node(s) in ${tarball} left out: a container gets none of the host's devices but null, zero, full, random, urandom and tty`,
+    );
   renameSync(partial, dir);
   console.error(`Imported ${tarball} as image ${name} (${dir})`);
 }

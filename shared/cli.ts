@@ -6,6 +6,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
 import { AlreadyReported, EXIT_NOT_FOUND, EXIT_RUNTIME, EXIT_USAGE, RuntimeError, SyscallError, UsageError } from './errors.ts';
 import { exit, fail } from './exit.ts';
+import { closeOnExecFrom } from './libc.ts';
 import { printable, shellQuote } from './quote.ts';
 import { passTerminalOn, takeTerminal } from './terminal.ts';
 
@@ -54,6 +55,12 @@ export function main<F extends Flags>(verbs: Verbs<F>, flags = {} as F): void {
   process.on('uncaughtException', (error) => report(error, command, flags));
   // A line we cannot write (stderr on a full disk) must not stop the container.
   process.stderr.on('error', () => {});
+  // The descriptors our caller left open (a shell's, npm's, a directory of the host's)
+  // are for no program we start: the command gets 0, 1 and 2, as from docker run.
+  closeOnExecFrom(3);
+  // SIGUSR1 opens Node's debugger (on 127.0.0.1:9229, running code as us) to whoever may
+  // signal us: in a container, its root. A listener of our own keeps that door shut.
+  process.on('SIGUSR1', () => {});
   try {
     if (verb === 'run') {
       const parsed = parseFlags(words, flags);

@@ -10,6 +10,7 @@
 // its own, inside ours: <NODE_COMPILE_CACHE>/uid-<its user ID on the host>.
 import { lchownSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { throughProjectDir } from './project-dir.ts';
 
 /**
  * The environment for a Node process that will run as `owner` on the host: ours, with
@@ -23,8 +24,9 @@ export function compileCacheEnv(owner: { uid: number; gid: number }): NodeJS.Pro
   try {
     mkdirSync(theirs, { recursive: true, mode: 0o700 });
     lchownSync(theirs, owner.uid, owner.gid); // lchown: should it be a symlink, never its target
+    // Named as that process reaches the project's files: shared/project-dir.ts.
+    return { ...process.env, NODE_COMPILE_CACHE: throughProjectDir(theirs, owner.uid) };
   } catch {
     return process.env; // a cache only saves time: without one, Node compiles, and says nothing
   }
-  return { ...process.env, NODE_COMPILE_CACHE: theirs };
 }

@@ -50,12 +50,15 @@ export function createLayer(id: string, image: string, keep: boolean): Layer {
     // must pass through to rootfs/; nobody needs to list what is here.
     mkdirSync(layer.dir, { recursive: true, mode: 0o711 });
     chmodSync(layer.dir, 0o711); // mkdir's mode went through the umask
+    chmodSync(stateDir(), 0o711); // images/ in it is root's only: shared/images.ts
     mkdirSync(layer.work, { mode: 0o700 });
     // The top of upper/ is the top of the merged tree: it must look like the image's /.
     const top = statSync(image);
     mkdirSync(layer.upper);
     chmodSync(layer.upper, top.mode & 0o7777);
     chownSync(layer.upper, top.uid, top.gid);
+    // /proc, where the container mounts its own: an image without one gets it here.
+    if (!existsSync(`${image}/proc`)) mkdirSync(`${layer.upper}/proc`, { mode: 0o555 });
     mkdirSync(layer.rootfs, { mode: 0o755 });
     symlinkSync(image, `${layer.dir}/image`);
   } catch (error) {

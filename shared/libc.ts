@@ -44,6 +44,7 @@ const c = {
   ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
   close: lib.func('int close(int fd)'),
   flock: lib.func('int flock(int fd, int operation)'),
+  close_range: lib.func('int close_range(unsigned int first, unsigned int last, int flags)'),
   // The new mount API (Linux 5.2, glibc 2.36): a mount made in steps, as a file descriptor.
   fsopen: lib.func('int fsopen(const char *fsname, unsigned int flags)'),
   fsconfig: lib.func('int fsconfig(int fd, unsigned int cmd, const char *key, const char *value, int aux)'),
@@ -65,6 +66,9 @@ export const CLONE_NEWNET = 0x40000000;
 export const MS_BIND = 0x1000;
 export const MS_REC = 0x4000;
 export const MS_PRIVATE = 0x40000;
+
+// close_range(2) flag: mark the descriptors close-on-exec rather than close them.
+const CLOSE_RANGE_CLOEXEC = 4;
 
 // flock(2) operations.
 export const LOCK_EX = 2;
@@ -234,4 +238,9 @@ export function close(fd: number): void {
 /** flock(fd, operation): an advisory lock on the open file, released when it closes (or the process dies). */
 export function flock(fd: number, operation: number): void {
   check('flock', c.flock(fd, operation));
+}
+
+/** Mark every descriptor from `first` on close-on-exec: no program we start inherits them. */
+export function closeOnExecFrom(first: number): void {
+  check('close_range', c.close_range(first, 0xffffffff, CLOSE_RANGE_CLOEXEC));
 }

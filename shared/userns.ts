@@ -24,6 +24,7 @@ import { compileCacheEnv } from './compile-cache.ts';
 import { AlreadyReported, RuntimeError } from './errors.ts';
 import { atExit } from './exit.ts';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from './libc.ts';
+import { KEEP_PATHS, PROJECT_DIR, throughProjectDir } from './project-dir.ts';
 
 /** unshare(1)'s options for our CLONE_NEW* flags (a mask). */
 function unshareOptions(flags: number): string[] {
@@ -70,8 +71,8 @@ interface WaitingContainer {
 }
 
 /**
- * Spawn `file args` (give node by its path, process.execPath: /proc/self/exe would be
- * the shell that runs it) in a new user namespace plus the namespaces in `flags`, as
+ * Spawn node `file` (by its path, process.execPath: /proc/self/exe would be the shell
+ * that runs it) with `args`, its script first, in a new user namespace plus the namespaces in `flags`, as
  * the host user `owner` when we are root. Resolves once the namespaces exist, with the
  * first process waiting: nothing of `file` runs before start().
  */
@@ -83,10 +84,15 @@ export function startInUserNamespace(file: string, args: string[], flags: number
   // and Ctrl-C signals the terminal's whole foreground process group, unshare(1)
   // included. (What it starts inherits the ignoring, but Node undoes it as it starts,
   // and the command, started by Node's spawn, begins with every signal's default.)
-  const unshare = ['busybox', 'unshare', ...unshareOptions(flags), '--', '/bin/sh', '-c', WAIT_FOR_MAPS, 'sh', file, ...args];
+  // Node and its script, named so that the container's root reaches them even where it
+  // may not walk to them (a checkout under /root): shared/project-dir.ts.
+  const [script, ...rest] = args;
+  const node = [throughProjectDir(file, owner.uid), ...KEEP_PATHS, throughProjectDir(script!, owner.uid), ...rest];
+  const unshare = ['busybox', 'unshare', ...unshareOptions(flags), '--', '/bin/sh', '-c', WAIT_FOR_MAPS, 'sh', ...node];
   const ignore = ['env', '--ignore-signal=INT,QUIT,TERM,HUP'];
   const helper = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...ignore, ...unshare], {
     stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'], // fd 3: "go" to it, fd 4: its PID to us
+    cwd: PROJECT_DIR, // where its /proc/self/cwd leads
     env: compileCacheEnv(owner), // its own compile cache: shared/compile-cache.ts
     // As root, become that user before unshare(2): the namespaces' creator is then
     // unprivileged too, and its first process has nothing of root's.

@@ -1,0 +1,93 @@
+// What the runtime must never give away, in any step: the caller's descriptors, Node's
+// debugger; from step 10 on, the image store to the host's users and the host's
+// devices to the container. Each test is the attack, which the fix makes fail.
+import { describe, expect, inject, it } from 'vitest';
+import { START, value } from './background.ts';
+import { STEPS, stepsWhere } from './expectations.ts';
+import { inSandbox } from './sandbox.ts';
+
+for (const step of STEPS) {
+  const sandbox = (script: string) => inSandbox(START + script, { step, ...inject('sandbox') });
+
+  describe.concurrent(`step ${step}: nothing of the caller's leaks`, () => {
+    it("the caller's open descriptors do not reach the command: it has 0, 1 and 2", async () => {
+      // fd 7: a file; fd 8: a directory of the host's (from step 06, the way out).
+      const outcome = await sandbox(String.raw`
+        exec 7</etc/hostname 8</
+        run sh -c 'echo "fds=$(ls /proc/self/fd | sort -n | tr "\n" " ")"'`);
+      // ls's own: 0 1 2 and the directory it reads (3)
+      expect(value(outcome, 'fds'), outcome.stderr).toBe('0 1 2 3 ');
+    });
+
+    it("SIGUSR1 opens no debugger: not in the runtime, not in the container's first process", async () => {
+      // 9229 is 2405 in /proc/net/tcp, 0A is LISTEN; the container looks in its own network.
+      // The sandbox's lo up: a debugger can listen only where 127.0.0.1 is.
+      const outcome = await sandbox(String.raw`
+        ip link set lo up
+        listening() { grep -c ':2405 00000000:0000 0A' /proc/net/tcp; }
+        start sh -c 'echo started; kill -USR1 $PPID; sleep 0.5; echo "inside=$(grep -c ":2405 00000000:0000 0A" /proc/net/tcp)"; sleep 1'
+        kill -USR1 $runtime; sleep 0.5
+        echo "outside=$(listening)"
+        wait $runtime; echo "status=$?"
+        grep '^inside=' "$SANDBOX_DIR/out"
+        echo "said=$(grep -c 'Debugger listening' "$SANDBOX_DIR/err")"`);
+      expect(value(outcome, 'status'), outcome.stdout + outcome.stderr).toBe('0');
+      expect(value(outcome, 'outside')).toBe('0');
+      expect(value(outcome, 'inside')).toBe('0');
+      expect(value(outcome, 'said')).toBe('0');
+    });
+  });
+}
+
+for (const step of stepsWhere('writes-reach-rootfs', false)) {
+  describe.concurrent(`step ${step}: the image store`, () => {
+    // An image with a setuid-root shell and a device node of the host's disk.
+    const IMAGE = String.raw`
+      mkdir -p "$SANDBOX_DIR/extra/bin" "$SANDBOX_DIR/extra/dev"
+      cp "$CONTAINERFS/bin/busybox" "$SANDBOX_DIR/extra/bin/suid-busybox"; chmod 4755 "$SANDBOX_DIR/extra/bin/suid-busybox"
+      mknod "$SANDBOX_DIR/extra/dev/disk" b 8 0
+      tar -cf "$SANDBOX_DIR/img.tar" -C "$CONTAINERFS" . -C "$SANDBOX_DIR/extra" bin dev
+      npm run -s image -- import evil "$SANDBOX_DIR/img.tar" 2>"$SANDBOX_DIR/import-err"; echo "import=$?"`;
+
+    it("a host user cannot reach an image's setuid program (the store is root's only)", async () => {
+      const outcome = await inSandbox(
+        IMAGE +
+          String.raw`
+        f="$CONTAINER_STATE/images/evil/bin/suid-busybox"
+        echo "root_sees=$([ -u "$f" ] && echo setuid)"
+        echo "nobody_reaches=$(setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'test -e "$0" && echo yes || echo no' "$f")"
+        echo "state=$(stat -c %a "$CONTAINER_STATE")"; echo "images=$(stat -c %a "$CONTAINER_STATE/images")"`,
+        { step, ...inject('sandbox') },
+      );
+      expect(value(outcome, 'import'), outcome.stderr).toBe('0');
+      expect(value(outcome, 'root_sees')).toBe('setuid');
+      expect(value(outcome, 'nobody_reaches')).toBe('no'); // it cannot even see it
+      expect(value(outcome, 'state')).toBe('711');
+      expect(value(outcome, 'images')).toBe('700');
+    });
+
+    it("an image's device nodes are left out, but null, zero and the like", async () => {
+      const outcome = await inSandbox(
+        IMAGE +
+          String.raw`
+        echo "said=$(grep -c 'device node(s)' "$SANDBOX_DIR/import-err")"
+        node "steps/$STEP/main.ts" run --image evil sh -c 'echo "disk=$(ls /dev/disk 2>/dev/null | wc -l) null=$(echo x >/dev/null && echo ok)"' 2>/dev/null`,
+        { step, ...inject('sandbox') },
+      );
+      expect(value(outcome, 'said'), outcome.stderr).toBe('1');
+      expect(value(outcome, 'disk')).toBe('0 null=ok');
+    });
+
+    it('an image without /proc still starts (the runtime makes the mount point)', async () => {
+      const outcome = await inSandbox(
+        String.raw`
+        tar -cf "$SANDBOX_DIR/noproc.tar" -C "$CONTAINERFS" --exclude=./proc .
+        npm run -s image -- import noproc "$SANDBOX_DIR/noproc.tar" 2>/dev/null
+        node "steps/$STEP/main.ts" run --image noproc sh -c 'echo "procs=$(ls /proc | grep -c "^[0-9]")"' 2>"$SANDBOX_DIR/err"; echo "status=$?"`,
+        { step, ...inject('sandbox') },
+      );
+      expect(value(outcome, 'status'), outcome.stderr).toBe('0');
+      expect(Number(value(outcome, 'procs'))).toBeGreaterThan(0);
+    });
+  });
+}
