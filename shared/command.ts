@@ -6,6 +6,7 @@ import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_RUNTIME } from './errors.ts';
 import { exit, fail } from './exit.ts';
 import { printable } from './quote.ts';
 import { inTerminalForeground } from './terminal.ts';
+import type { WaitingContainer } from './userns.ts';
 
 /** The signals a user sends to stop or interrupt a container. */
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
@@ -22,25 +23,25 @@ const KEY_SIGNALS: readonly string[] = ['SIGINT', 'SIGQUIT'];
 // would end us (or, sent to a PID 1 with no handler, vanish), and the child with it.
 // It waits for the child instead.
 let passOn: ((signal: NodeJS.Signals) => void) | undefined;
+let sharesOurTerminal = true;
 const early: NodeJS.Signals[] = [];
 for (const signal of FORWARDED_SIGNALS) {
   process.on(signal, () => {
     if (!passOn) early.push(signal);
-    else if (!(KEY_SIGNALS.includes(signal) && inTerminalForeground())) passOn(signal);
+    else if (!(KEY_SIGNALS.includes(signal) && sharesOurTerminal && inTerminalForeground())) passOn(signal);
   });
 }
 
-interface ExitOptions {
-  /** Whom the signals go to, when not `child` itself (steps 08+: the container's first process). */
-  passSignalsTo?: number;
-}
-
 /**
- * Pass the stop signals on to `child`, and exit with its status once it ends:
+ * Pass the stop signals on to `started`, and exit with its status once it ends:
  * its exit code, or 128+N when signal N killed it (what a shell and docker report).
  * A command that cannot be started exits 127 (not found) or 126 (not executable).
+ * A container in a user namespace (steps 08+): the signals go to its first process, and
+ * the keys' too (it is on no terminal of ours); we exit once its terminal is drained.
  */
-export function exitWith(child: ChildProcess, { passSignalsTo }: ExitOptions = {}): void {
+export function exitWith(started: ChildProcess | WaitingContainer): void {
+  const [child, container] = 'start' in started ? [started.process, started] : [started, undefined];
+  if (container) sharesOurTerminal = false;
   child.on('error', (error: NodeJS.ErrnoException) => {
     const name = printable(child.spawnfile);
     if (error.code === 'ENOENT') fail(`${name}: command not found`, EXIT_NOT_FOUND);
@@ -49,12 +50,17 @@ export function exitWith(child: ChildProcess, { passSignalsTo }: ExitOptions = {
   });
   passOn = (signal) => {
     try {
-      if (passSignalsTo === undefined) child.kill(signal);
-      else process.kill(passSignalsTo, signal);
+      if (container) process.kill(container.pid, signal);
+      else child.kill(signal);
     } catch {
       // it has just ended: its exit is on its way to us
     }
   };
   for (const signal of early.splice(0)) passOn(signal);
-  child.on('exit', (code, signal) => exit(code ?? 128 + constants.signals[signal ?? 'SIGKILL']));
+  child.on('exit', (code, signal) => {
+    const status = code ?? 128 + constants.signals[signal ?? 'SIGKILL'];
+    // What the container wrote last is still on its way through its terminal (a second at most).
+    const drained = container?.drained ?? Promise.resolve();
+    Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 1000))]).then(() => exit(status));
+  });
 }

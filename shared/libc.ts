@@ -43,6 +43,11 @@ const c = {
   socket: lib.func('int socket(int domain, int type, int protocol)'),
   ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
   close: lib.func('int close(int fd)'),
+  setsid: lib.func('int setsid(void)'),
+  posix_openpt: lib.func('int posix_openpt(int flags)'),
+  grantpt: lib.func('int grantpt(int fd)'),
+  unlockpt: lib.func('int unlockpt(int fd)'),
+  ptsname_r: lib.func('int ptsname_r(int fd, _Out_ char *buf, size_t buflen)'),
   flock: lib.func('int flock(int fd, int operation)'),
   close_range: lib.func('int close_range(unsigned int first, unsigned int last, int flags)'),
   // The new mount API (Linux 5.2, glibc 2.36): a mount made in steps, as a file descriptor.
@@ -103,7 +108,17 @@ export const SIOCGIFFLAGS = 0x8913;
 export const SIOCSIFFLAGS = 0x8914;
 export const IFF_UP = 0x1;
 export const IFF_RUNNING = 0x40;
-const IOCTL_NAMES: Record<number, string> = { [SIOCGIFFLAGS]: 'SIOCGIFFLAGS', [SIOCSIFFLAGS]: 'SIOCSIFFLAGS' };
+// The terminal ioctl(2)s (see tty_ioctl(4)): make a terminal ours, read and set its size.
+export const TIOCSCTTY = 0x540e;
+export const TIOCGWINSZ = 0x5413;
+export const TIOCSWINSZ = 0x5414;
+const IOCTL_NAMES: Record<number, string> = {
+  [SIOCGIFFLAGS]: 'SIOCGIFFLAGS',
+  [SIOCSIFFLAGS]: 'SIOCSIFFLAGS',
+  [TIOCSCTTY]: 'TIOCSCTTY',
+  [TIOCGWINSZ]: 'TIOCGWINSZ',
+  [TIOCSWINSZ]: 'TIOCSWINSZ',
+};
 
 /** The text of an errno, as the C library words it ("Operation not permitted"). */
 function strerror(errno: number): string {
@@ -229,6 +244,33 @@ export function socket(domain: number, type: number, protocol = 0): number {
 /** ioctl(fd, request, buffer): the kernel reads and may write `buffer` in place. */
 export function ioctl(fd: number, request: number, buffer: Buffer): void {
   check(`ioctl ${IOCTL_NAMES[request] ?? request}`, c.ioctl(fd, request, 'uint8_t *', buffer));
+}
+
+/** ioctl(fd, request, value): the ioctl(2)s that take a number, not a buffer. */
+export function ioctlValue(fd: number, request: number, value: number): void {
+  check(`ioctl ${IOCTL_NAMES[request] ?? request}`, c.ioctl(fd, request, 'int', value));
+}
+
+/** A new session, with this process its leader and no controlling terminal. */
+export function setsid(): void {
+  check('setsid', c.setsid());
+}
+
+/**
+ * A new pseudo-terminal: its master end (a descriptor, close-on-exec) and the path of
+ * its other end, /dev/pts/N, for the container (posix_openpt, grantpt, unlockpt).
+ */
+export function openPseudoTerminal(): { master: number; slavePath: string } {
+  const O_RDWR = 0o2;
+  const O_NOCTTY = 0o400;
+  const O_CLOEXEC = 0o2000000;
+  const master = check('posix_openpt', c.posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+  check('grantpt', c.grantpt(master));
+  check('unlockpt', c.unlockpt(master));
+  const name = Buffer.alloc(64);
+  const errno = c.ptsname_r(master, name, name.length); // returns the error number itself
+  if (errno !== 0) throw new SyscallError('ptsname_r', errno, strerror(errno));
+  return { master, slavePath: name.toString('utf8', 0, name.indexOf(0)) };
 }
 
 export function close(fd: number): void {

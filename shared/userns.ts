@@ -17,14 +17,16 @@
 // that process was killed with SIGKILL (the OOM killer's signal, step 09), util-linux
 // 2.38's (Debian 12) cannot: it prints "sigprocmask unblock failed" and exits 1, not
 // 137. busybox's can, and busybox-static is installed anyway, for the root filesystem.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import { closeSync, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { compileCacheEnv } from './compile-cache.ts';
 import { AlreadyReported, RuntimeError } from './errors.ts';
 import { atExit } from './exit.ts';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS } from './libc.ts';
 import { KEEP_PATHS, PROJECT_DIR, throughProjectDir } from './project-dir.ts';
+import { openContainerTerminal } from './pty.ts';
+import { terminalEnv } from './terminal.ts';
 
 /** unshare(1)'s options for our CLONE_NEW* flags (a mask). */
 function unshareOptions(flags: number): string[] {
@@ -64,9 +66,10 @@ export function containerRootOnHost(): HostIds {
 }
 
 /** A container's first process, waiting in its new namespaces for start(). */
-interface WaitingContainer {
+export interface WaitingContainer {
   pid: number; // as the host sees it: /proc/<pid>/uid_map is its map
   process: ChildProcess; // the helper (unshare(1)): its exit is the container's
+  drained?: Promise<void>; // with a terminal of its own: once all it wrote is out
   start(): void;
 }
 
@@ -90,14 +93,20 @@ export function startInUserNamespace(file: string, args: string[], flags: number
   const node = [throughProjectDir(file, owner.uid), ...KEEP_PATHS, throughProjectDir(script!, owner.uid), ...rest];
   const unshare = ['busybox', 'unshare', ...unshareOptions(flags), '--', '/bin/sh', '-c', WAIT_FOR_MAPS, 'sh', ...node];
   const ignore = ['env', '--ignore-signal=INT,QUIT,TERM,HUP'];
+  // On our terminal, a terminal of its own (shared/pty.ts); otherwise none at all.
+  const terminal = process.stdin.isTTY && process.stdout.isTTY ? openContainerTerminal() : undefined;
+  const stdio: StdioOptions = terminal
+    ? [terminal.slave, terminal.slave, process.stderr.isTTY ? terminal.slave : 'inherit', 'pipe', 'pipe']
+    : ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'];
   const helper = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...ignore, ...unshare], {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'], // fd 3: "go" to it, fd 4: its PID to us
+    stdio, // fd 3: "go" to it, fd 4: its PID to us
     cwd: PROJECT_DIR, // where its /proc/self/cwd leads
-    env: compileCacheEnv(owner), // its own compile cache: shared/compile-cache.ts
+    env: terminalEnv(compileCacheEnv(owner), terminal !== undefined), // its own compile cache: shared/compile-cache.ts
     // As root, become that user before unshare(2): the namespaces' creator is then
     // unprivileged too, and its first process has nothing of root's.
     ...(process.getuid!() === 0 ? owner : {}),
   });
+  if (terminal) closeSync(terminal.slave); // the container holds its end now
   let started = false;
   // A runtime that fails before start() (a map it could not write) takes it along.
   atExit(() => started || helper.kill('SIGKILL'));
@@ -112,6 +121,7 @@ export function startInUserNamespace(file: string, args: string[], flags: number
       resolve({
         pid: Number(reply),
         process: helper,
+        drained: terminal?.drained,
         start() {
           started = true;
           (helper.stdio[3] as Writable).end('go\n');

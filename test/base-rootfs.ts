@@ -1,6 +1,6 @@
 // The root filesystem every sandbox starts from: built once (by the test run or by
 // `npm run matrix`) in a temporary folder, then copied into each sandbox's tmpfs.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,17 @@ export function buildBaseRootfs(): string | false {
     return false;
   }
   chmodSync(baseRootfs, 0o755); // mkdtemp made it private; it is the container's /
+  // The probe of the caller's terminal needs its attack: a static C program (gcc, libc6-dev).
+  const tiocsti = spawnSync('cc', ['-static', '-Os', '-o', join(baseRootfs, 'bin/tiocsti'), join(REPO, 'test/fixtures/tiocsti.c')], {
+    encoding: 'utf8',
+  });
+  if (tiocsti.status !== 0) {
+    process.stderr.write(
+      `cc test/fixtures/tiocsti.c failed (sudo apt-get install gcc libc6-dev): ${tiocsti.error?.message ?? tiocsti.stderr}\n`,
+    );
+    removeBaseRootfs(baseRootfs);
+    return false;
+  }
   return baseRootfs;
 }
 

@@ -24,6 +24,7 @@ export const CHANGES: Record<ProbeId, string> = {
   'host-interfaces-visible': 'y 07:n',
   'loopback-up-alone': 'n 07:y 11:n', // 11: `lo` and `eth0`, its end of the veth pair
   'reaches-host': 'n 11:y', // 01-06 share the host's network: no link of their own
+  'types-into-terminal': 'y 08:n', // 08: a terminal of its own (shared/pty.ts)
   'root-writes-host-files': 'y 08:n',
   'root-is-host-root': 'y 08:n',
   'runs-rootless': 'y 02:n 08:y 09:n', // 01: nothing to unshare; 09+: cgroups need root

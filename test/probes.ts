@@ -138,6 +138,21 @@ export const PROBES = {
       return reached;
     },
   },
+  'types-into-terminal': {
+    claim: "the container types into the caller's terminal, whose shell then runs it (TIOCSTI)",
+    // The caller: bash on a terminal (script's pty), which runs the step, then reads a
+    // line from its terminal; the container pushes one into it, if it can.
+    script: String.raw`cat >"$SANDBOX_DIR/caller.sh" <<'CALLER'
+node "$REPO/steps/$STEP/main.ts" run sh -c 'for p in /bin/tiocsti "$0"; do [ -x "$p" ] && exec "$p"; done' "$CONTAINERFS/bin/tiocsti" 2>/dev/null
+echo "pushed=$?"
+read -r -t 2 line; echo "after=$line"
+CALLER
+      mkfifo "$SANDBOX_DIR/keys"
+      script -qefc "bash --norc $SANDBOX_DIR/caller.sh" /dev/null <"$SANDBOX_DIR/keys" >"$SANDBOX_DIR/screen" 2>&1 &
+      term=$!; exec 3>"$SANDBOX_DIR/keys"; wait $term; exec 3>&-
+      tr -d '\r' <"$SANDBOX_DIR/screen" | grep -a -E '^(pushed|after)='`,
+    observe: (o) => answer(o, 'after', (v) => (v === 'echo typed-by-the-container' ? true : v === '' ? false : undefined)),
+  },
   'root-writes-host-files': {
     claim: 'root inside can change a file that root owns on the host',
     script: String.raw`f="$CONTAINERFS/etc/cfs-host-owned"; echo host >"$f"

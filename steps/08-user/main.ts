@@ -65,7 +65,7 @@ async function run(command: string[]): Promise<void> {
   writeFile(`/proc/${container.pid}/setgroups`, 'deny');
   writeFile(`/proc/${container.pid}/gid_map`, `0 ${gid} 1\n`);
   container.start(); // now it execs node, with every capability in its namespaces
-  exitWith(container.process, { passSignalsTo: container.pid });
+  exitWith(container);
 }
 
 function child(command: string[], { root }: ChildOptions): void {

@@ -94,7 +94,7 @@ async function run(command: string[], { memory, pids, cpus }: Limits): Promise<v
   // namespace is nobody here), and all it starts from now on is born in the cgroup.
   for (const dir of cgroup.dirs) writeFile(`${dir}/cgroup.procs`, `${container.pid}`);
   container.start(); // now it execs node, with every capability in its namespaces
-  exitWith(container.process, { passSignalsTo: container.pid });
+  exitWith(container);
 }
 
 function child(command: string[], { root }: ChildOptions): void {

@@ -110,7 +110,7 @@ async function run(command: string[], { image, keep, memory, pids, cpus }: Image
   inNamespaceOf(container.pid, 'mnt', () => attachMount(overlay, layer.rootfs));
   close(overlay);
   container.start(); // now it execs node, with every capability in its namespaces
-  exitWith(container.process, { passSignalsTo: container.pid });
+  exitWith(container);
 }
 
 function child(command: string[], { root }: ChildOptions): void {

@@ -129,7 +129,7 @@ async function run(command: string[], { image, keep, memory, pids, cpus }: Image
   });
   waitUntilUp(hostEnd);
   container.start(); // now it execs node, with every capability in its namespaces
-  exitWith(container.process, { passSignalsTo: container.pid });
+  exitWith(container);
 }
 
 function child(command: string[], { root }: ChildOptions): void {
