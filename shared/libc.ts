@@ -108,15 +108,13 @@ export const SIOCGIFFLAGS = 0x8913;
 export const SIOCSIFFLAGS = 0x8914;
 export const IFF_UP = 0x1;
 export const IFF_RUNNING = 0x40;
-// The terminal ioctl(2)s (see tty_ioctl(4)): make a terminal ours, read and set its size.
+// The terminal ioctl(2)s (see tty_ioctl(4)): make a terminal ours, set its size.
 export const TIOCSCTTY = 0x540e;
-export const TIOCGWINSZ = 0x5413;
 export const TIOCSWINSZ = 0x5414;
 const IOCTL_NAMES: Record<number, string> = {
   [SIOCGIFFLAGS]: 'SIOCGIFFLAGS',
   [SIOCSIFFLAGS]: 'SIOCSIFFLAGS',
   [TIOCSCTTY]: 'TIOCSCTTY',
-  [TIOCGWINSZ]: 'TIOCGWINSZ',
   [TIOCSWINSZ]: 'TIOCSWINSZ',
 };
 

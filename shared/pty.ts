@@ -12,7 +12,7 @@ import tty from 'node:tty';
 import { atExit } from './exit.ts';
 import { ioctl, openPseudoTerminal, TIOCSWINSZ } from './libc.ts';
 
-export interface ContainerTerminal {
+interface ContainerTerminal {
   slave: number; // the container's end, to give it as its stdio (then close it here)
   drained: Promise<void>; // once the container's end is closed everywhere and all it wrote is out
 }
