@@ -75,9 +75,10 @@ export const MS_PRIVATE = 0x40000;
 // close_range(2) flag: mark the descriptors close-on-exec rather than close them.
 const CLOSE_RANGE_CLOEXEC = 4;
 
-// flock(2) operations.
-export const LOCK_EX = 2;
-export const LOCK_NB = 4;
+// flock(2) operations, and its answer when another holds the lock.
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const EWOULDBLOCK = 11;
 
 // umount2(2) flags.
 export const MNT_DETACH = 0x2;
@@ -275,9 +276,14 @@ export function close(fd: number): void {
   check('close', c.close(fd));
 }
 
-/** flock(fd, operation): an advisory lock on the open file, released when it closes (or the process dies). */
-export function flock(fd: number, operation: number): void {
-  check('flock', c.flock(fd, operation));
+/**
+ * flock(fd, LOCK_EX | LOCK_NB): take the advisory lock of the open file, released when
+ * it closes (or the process dies); false when another holds it (EWOULDBLOCK).
+ */
+export function tryLock(fd: number): boolean {
+  if (c.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+  if (koffi.errno() === EWOULDBLOCK) return false;
+  return check('flock', -1) === 0;
 }
 
 /** Mark every descriptor from `first` on close-on-exec: no program we start inherits them. */

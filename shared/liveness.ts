@@ -3,11 +3,10 @@
 // not filled it yet. Each runtime holds a lock, <state>/running/<id>.lock, from before
 // it makes anything until it ends: the kernel releases the lock when the process dies,
 // SIGKILL included, and it tells in any PID namespace (a PID would not).
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { stateDir } from './config.ts';
-import { SyscallError } from './errors.ts';
 import { atExit } from './exit.ts';
-import { flock, fsError, LOCK_EX, LOCK_NB } from './libc.ts';
+import { fsError, tryLock } from './libc.ts';
 
 const runningDir = () => `${stateDir()}/running`;
 const lockOf = (id: string) => `${runningDir()}/${id}.lock`;
@@ -16,14 +15,18 @@ const held = new Set<string>();
 /** Hold container `id`'s lock for as long as this process lives. */
 export function holdLiveness(id: string): void {
   if (held.has(id)) return;
-  let fd: number;
+  // Locked under another name first, then renamed into place: whoever finds <id>.lock
+  // finds it locked (else `npm run clean` could take it for a dead runtime's, and remove
+  // it, between our open and our flock).
+  const fresh = `${lockOf(id)}.${process.pid}`;
   try {
     mkdirSync(runningDir(), { recursive: true, mode: 0o700 });
-    fd = openSync(lockOf(id), 'w', 0o600); // close-on-exec: the container never holds it
+    const fd = openSync(fresh, 'w', 0o600); // close-on-exec: the container never holds it
+    tryLock(fd); // new and ours: nobody else holds it
+    renameSync(fresh, lockOf(id));
   } catch (error) {
-    throw fsError(`open ${lockOf(id)}`, error);
+    throw fsError(`lock ${lockOf(id)}`, error);
   }
-  flock(fd, LOCK_EX | LOCK_NB); // new and ours: nobody else holds it
   held.add(id);
   atExit(() => rmSync(lockOf(id), { force: true })); // the lock itself goes with the process
 }
@@ -37,11 +40,7 @@ export function isAlive(id: string): boolean {
     return false; // no lock: its runtime is gone (or never took one)
   }
   try {
-    flock(fd, LOCK_EX | LOCK_NB);
-    return false;
-  } catch (error) {
-    if (error instanceof SyscallError && error.code === 'EAGAIN') return true; // EWOULDBLOCK: held
-    throw error;
+    return !tryLock(fd); // held: its runtime lives
   } finally {
     closeSync(fd);
   }

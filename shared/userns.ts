@@ -46,25 +46,6 @@ function unshareOptions(flags: number): string[] {
 // builtin, so /proc/self is the shell itself), wait for "go", then become the command.
 const WAIT_FOR_MAPS = 'read -r pid rest </proc/self/stat && echo "$pid" >&4 && read -r go <&3 && exec 3<&- 4>&- && exec "$@"';
 
-interface HostIds {
-  uid: number;
-  gid: number;
-}
-
-/**
- * Who root in the container is on the host. Started by a normal user (rootless): that
- * user, the only ID the kernel lets it map. Started by root: the user who typed sudo,
- * else nobody. Never root.
- */
-export function containerRootOnHost(): HostIds {
-  const uid = process.getuid!();
-  if (uid !== 0) return { uid, gid: process.getgid!() };
-  const sudoUid = Number(process.env.SUDO_UID);
-  const sudoGid = Number(process.env.SUDO_GID);
-  if (sudoUid > 0 && sudoGid > 0) return { uid: sudoUid, gid: sudoGid };
-  return { uid: 65534, gid: 65534 };
-}
-
 /** A container's first process, waiting in its new namespaces for start(). */
 export interface WaitingContainer {
   pid: number; // as the host sees it: /proc/<pid>/uid_map is its map
@@ -79,7 +60,12 @@ export interface WaitingContainer {
  * the host user `owner` when we are root. Resolves once the namespaces exist, with the
  * first process waiting: nothing of `file` runs before start().
  */
-export function startInUserNamespace(file: string, args: string[], flags: number, owner: HostIds): Promise<WaitingContainer> {
+export function startInUserNamespace(
+  file: string,
+  args: string[],
+  flags: number,
+  owner: { uid: number; gid: number },
+): Promise<WaitingContainer> {
   refuseIfRestricted();
   // setpriv --pdeathsig: should we be killed (SIGKILL leaves us no time to pass it
   // on), the kernel kills unshare(1) too, and then its child, our PID 1 (shared/init.ts).

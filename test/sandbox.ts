@@ -27,6 +27,8 @@ hostname ${SANDBOX_HOSTNAME}
 # Like a systemd host: mounts are shared (propagate to peers), unless made private.
 mount --make-rshared /
 mount -t tmpfs -o mode=755 sandbox "$SANDBOX_DIR"
+# A /run of its own, as a new machine has: the runtime's locks of ID ranges live there.
+mount -t tmpfs -o mode=755 sandbox-run /run
 mkdir "$SANDBOX_DIR/rootfs" "$SANDBOX_DIR/state"
 cp -a "$BASE_ROOTFS/." "$SANDBOX_DIR/rootfs/"
 # The root filesystem, and the images and writable layers of step 10 (beside it: an

@@ -91,3 +91,30 @@ for (const step of stepsWhere('writes-reach-rootfs', false)) {
     });
   });
 }
+
+for (const step of stepsWhere('root-is-host-root', false)) {
+  describe(`step ${step}: the container's root on the host`, () => {
+    it('each container gets 65536 host IDs of its own: no other container, and no other process (nobody), is its root', async () => {
+      const outcome = await inSandbox(
+        START +
+          String.raw`
+        start sh -c 'echo started; sleep 3'
+        map() { awk '{print $1 ":" $2 ":" $3}' /proc/$1/uid_map; }
+        # the first container's command, as the host sees it: a sleep whose user is not ours
+        first=$(for p in $(pgrep -x sleep); do [ "$(awk '/^Uid:/ {print $2}' /proc/$p/status)" != 0 ] && echo $p; done | head -1)
+        echo "first=$(map $first)"
+        echo "second=$(run sh -c 'awk "{print \$1 \":\" \$2 \":\" \$3}" /proc/self/uid_map' 2>/dev/null)"
+        echo "nobody_reads=$(setpriv --reuid=65534 --regid=65534 --clear-groups ls /proc/$first/root/ 2>/dev/null | wc -l)"
+        kill $runtime; wait $runtime`,
+        { step, ...inject('sandbox') },
+      );
+      const [first, second] = [value(outcome, 'first'), value(outcome, 'second')];
+      expect(first, outcome.stdout + outcome.stderr).toMatch(/^0:\d+:65536$/);
+      expect(second).toMatch(/^0:\d+:65536$/);
+      const [a, b] = [Number(first!.split(':')[1]), Number(second!.split(':')[1])];
+      expect(Math.abs(a - b)).toBeGreaterThanOrEqual(65536); // ranges apart
+      for (const base of [a, b]) expect(base).toBeGreaterThan(65535); // never root, nobody or a user's
+      expect(value(outcome, 'nobody_reads')).toBe('0');
+    });
+  });
+}

@@ -13,6 +13,7 @@ import { flushCompileCache } from 'node:module';
 import { announce, type ChildOptions, main } from '../../shared/cli.ts';
 import { exitWith } from '../../shared/command.ts';
 import { writeFile } from '../../shared/files.ts';
+import { containerIdsOnHost } from '../../shared/id-ranges.ts';
 import { InterfaceRequest } from '../../shared/ifreq.ts';
 import { superviseAsInit } from '../../shared/init.ts';
 import {
@@ -41,16 +42,17 @@ import {
   umount2,
 } from '../../shared/libc.ts';
 import { ensureRootfs } from '../../shared/rootfs.ts';
-import { containerRootOnHost, startInUserNamespace } from '../../shared/userns.ts';
+import { startInUserNamespace } from '../../shared/userns.ts';
 
 main({ run, child });
 
 async function run(command: string[]): Promise<void> {
   announce(command);
   const rootfs = ensureRootfs(); // built from busybox on first use: shared/rootfs.ts
-  // Who root in the container is on the host: you (rootless), the user who typed sudo,
-  // or nobody; never root. The container's first process starts as that user.
-  const { uid, gid } = containerRootOnHost();
+  // Who root in the container is on the host, never root: you (rootless: the one ID
+  // you may map), or, started by root, a range of 65536 IDs no other process has
+  // (shared/id-ranges.ts). The container's first process starts as its first ID.
+  const { uid, gid, count } = containerIdsOnHost();
   // process.execPath is the program running now: node, which runs this file again.
   const container = await startInUserNamespace(
     process.execPath,
@@ -58,12 +60,12 @@ async function run(command: string[]): Promise<void> {
     CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET,
     { uid, gid },
   );
-  // Its ID maps, "ID-inside ID-outside count", each written once: uid 0 inside is
-  // `uid` outside. Before the gid map, setgroups must be denied: else root inside could
-  // drop a group that a file's permissions deny access to, and so gain access.
-  writeFile(`/proc/${container.pid}/uid_map`, `0 ${uid} 1\n`);
+  // Its ID maps, "ID-inside ID-outside count", each written once: 0 inside is `uid`
+  // outside, 1 is uid+1... Before the gid map, setgroups must be denied: else root
+  // inside could drop a group that a file's permissions deny access to, and so gain it.
+  writeFile(`/proc/${container.pid}/uid_map`, `0 ${uid} ${count}\n`);
   writeFile(`/proc/${container.pid}/setgroups`, 'deny');
-  writeFile(`/proc/${container.pid}/gid_map`, `0 ${gid} 1\n`);
+  writeFile(`/proc/${container.pid}/gid_map`, `0 ${gid} ${count}\n`);
   container.start(); // now it execs node, with every capability in its namespaces
   exitWith(container);
 }

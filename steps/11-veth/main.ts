@@ -14,6 +14,7 @@ import { announce, type ChildOptions, main } from '../../shared/cli.ts';
 import { exitWith } from '../../shared/command.ts';
 import { inNamespaceOf } from '../../shared/enter.ts';
 import { writeFile } from '../../shared/files.ts';
+import { containerIdsOnHost } from '../../shared/id-ranges.ts';
 import { InterfaceRequest } from '../../shared/ifreq.ts';
 import { imageDir } from '../../shared/images.ts';
 import { superviseAsInit } from '../../shared/init.ts';
@@ -47,7 +48,7 @@ import {
   umount2,
 } from '../../shared/libc.ts';
 import { IMAGE_FLAGS, type ImageOptions, LIMIT_FLAGS } from '../../shared/run-flags.ts';
-import { containerRootOnHost, startInUserNamespace } from '../../shared/userns.ts';
+import { startInUserNamespace } from '../../shared/userns.ts';
 import { chooseSubnet, settleSubnet, waitUntilUp } from '../../shared/veth.ts';
 
 main({ run, child }, { ...LIMIT_FLAGS, ...IMAGE_FLAGS });
@@ -82,9 +83,10 @@ async function run(command: string[], { image, keep, memory, pids, cpus }: Image
     if (cpus) writeFile(`${cgroup.dir('cpu')}/cpu.cfs_period_us`, '100000');
     if (cpus) writeFile(`${cgroup.dir('cpu')}/cpu.cfs_quota_us`, `${quota}`);
   }
-  // Who root in the container is on the host: you (rootless), the user who typed sudo,
-  // or nobody; never root. The container's first process starts as that user.
-  const { uid, gid } = containerRootOnHost();
+  // Who root in the container is on the host, never root: you (rootless: the one ID
+  // you may map), or, started by root, a range of 65536 IDs no other process has
+  // (shared/id-ranges.ts). The container's first process starts as its first ID.
+  const { uid, gid, count } = containerIdsOnHost();
   // process.execPath is the program running now: node, which runs this file again.
   const container = await startInUserNamespace(
     process.execPath,
@@ -92,12 +94,12 @@ async function run(command: string[], { image, keep, memory, pids, cpus }: Image
     CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET,
     { uid, gid },
   );
-  // Its ID maps, "ID-inside ID-outside count", each written once: uid 0 inside is
-  // `uid` outside. Before the gid map, setgroups must be denied: else root inside could
-  // drop a group that a file's permissions deny access to, and so gain access.
-  writeFile(`/proc/${container.pid}/uid_map`, `0 ${uid} 1\n`);
+  // Its ID maps, "ID-inside ID-outside count", each written once: 0 inside is `uid`
+  // outside, 1 is uid+1... Before the gid map, setgroups must be denied: else root
+  // inside could drop a group that a file's permissions deny access to, and so gain it.
+  writeFile(`/proc/${container.pid}/uid_map`, `0 ${uid} ${count}\n`);
   writeFile(`/proc/${container.pid}/setgroups`, 'deny');
-  writeFile(`/proc/${container.pid}/gid_map`, `0 ${gid} 1\n`);
+  writeFile(`/proc/${container.pid}/gid_map`, `0 ${gid} ${count}\n`);
   // Into the cgroup with it, while it waits: it could not move itself (root in its user
   // namespace is nobody here), and all it starts from now on is born in the cgroup.
   for (const dir of cgroup.dirs) writeFile(`${dir}/cgroup.procs`, `${container.pid}`);
