@@ -1,6 +1,6 @@
 // npm run clean: remove what earlier runs left on this machine, whether a step leaks by
 // design (step 05's /proc mount) or a runtime was killed before it could tidy up.
-//   sudo npm run clean
+//   sudo npm run clean [-- --kept]     (--kept: the layers kept with --keep too)
 // Each cleaner looks for one kind of leftover, removes it, and names what it removed.
 // A step that creates a new kind of resource (a cgroup, an overlay's writable layer)
 // adds its cleaner to CLEANERS. A cleaner must leave a running container alone.
@@ -12,6 +12,9 @@ import { containersDir, removeLeftoverLayers } from '../shared/layer.ts';
 import { MNT_DETACH, umount2 } from '../shared/libc.ts';
 import { removeDeadLocks } from '../shared/liveness.ts';
 import { readMounts } from '../shared/mountinfo.ts';
+
+const USAGE = 'usage: npm run clean [-- --kept]   (--kept: remove the layers kept with --keep too)';
+const KEPT_TOO = process.argv.includes('--kept');
 
 interface Cleaner {
   what(): string; // "mounts under /containerfs"
@@ -30,7 +33,7 @@ const CLEANERS: Cleaner[] = [
   },
   // Steps 10+: the writable layers of runtimes killed before they could delete them
   // (not those kept with --keep, nor those of running containers).
-  { what: () => `writable layers in ${containersDir()}`, clean: removeLeftoverLayers },
+  { what: () => `writable layers in ${containersDir()}`, clean: () => removeLeftoverLayers(KEPT_TOO) },
   // The locks that tell a running container (shared/liveness.ts), of runtimes killed.
   { what: () => 'locks of runtimes that are gone', clean: () => removeDeadLocks().map((id) => `removed the lock of ${id}`) },
 ];
@@ -66,6 +69,10 @@ function processesRootedIn(root: string): string[] {
 }
 
 if (import.meta.main) {
+  if (process.argv.slice(2).some((arg) => arg !== '--kept')) {
+    console.error(USAGE);
+    process.exit(2);
+  }
   if (process.getuid?.() !== 0) {
     console.error('Cleaning up mounts and cgroups needs root: sudo npm run clean');
     process.exit(1);

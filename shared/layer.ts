@@ -99,12 +99,12 @@ export function listLayers(): { id: string; image: string; kept: boolean }[] {
 
 /**
  * Delete the writable layers of runtimes that were killed (SIGKILL leaves no time to
- * clean up): neither kept (--keep) nor owned by a runtime still running.
+ * clean up), never one whose runtime still runs; those kept with --keep too if `kept`.
  */
-export function removeLeftoverLayers(): string[] {
+export function removeLeftoverLayers(alsoKept = false): string[] {
   const removed: string[] = [];
   for (const { id, kept } of listLayers()) {
-    if (kept || isAlive(id)) continue; // its container runs
+    if ((kept && !alsoKept) || isAlive(id)) continue; // kept, or its container runs
     const layer = layerOf(id);
     removeLayer(layer);
     removed.push(`removed writable layer ${layer.dir}`);
