@@ -63,8 +63,12 @@ for (const step of stepsWhere('writes-reach-rootfs', false)) {
         echo "upper_kb=$(du -sk "$layer/upper" | cut -f1)"
         run --image mybox true
         echo "same_inode=$([ "$(stat -c %i "$img/bin/busybox")" = "$inode" ] && echo yes || echo no)"
-        echo "layers=$(ls "$CONTAINER_STATE/containers" | wc -l)"`);
+        echo "layers=$(ls "$CONTAINER_STATE/containers" | wc -l)"
+        node scripts/clean.ts >/dev/null; echo "after_clean=$(ls "$CONTAINER_STATE/containers" | wc -l)"
+        node scripts/clean.ts --kept >/dev/null; echo "after_clean_kept=$(ls "$CONTAINER_STATE/containers" | wc -l)"`);
       expect(value(outcome, 'status'), outcome.stderr).toBe('0');
+      expect(value(outcome, 'after_clean')).toBe('1'); // clean leaves a kept layer alone
+      expect(value(outcome, 'after_clean_kept')).toBe('0'); // unless told --kept
       expect(value(outcome, 'kept')).toBe('kept');
       expect(value(outcome, 'upper_files')).toBe('1');
       expect(Number(value(outcome, 'image_kb'))).toBeGreaterThan(1000); // busybox alone: ~2 MB
