@@ -5,7 +5,7 @@
 // compiled to WebAssembly).
 //
 // From step 08 on, the container's first process is another user on the host than the
-// runtime (nobody, or the user who typed sudo: shared/userns.ts). Root's cache is no use
+// runtime (you, or the first ID of its range: shared/id-ranges.ts). Root's cache is no use
 // to it: Node writes each file of it readable by its owner only. So it gets a cache of
 // its own, inside ours: <NODE_COMPILE_CACHE>/uid-<its user ID on the host>.
 import { lchownSync, mkdirSync } from 'node:fs';

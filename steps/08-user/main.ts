@@ -1,6 +1,8 @@
 // Step 08: a user namespace. Root in the container is an unprivileged user on the host
-// (you, or nobody): full power over the container's namespaces, none over the host's
-// files, not even the root filesystem's, which the host's root owns.
+// (you, or a range of IDs of its own): full power over the container's namespaces, none
+// over the host's files, not even the root filesystem's, which the host's root owns.
+// And, since it is no longer root, a terminal of its own (shared/pty.ts): sharing ours
+// would let it type into our shell (TIOCSTI).
 //   node steps/08-user/main.ts run <cmd> <args>    (npm run step:8 -- <cmd> <args>)
 // Node cannot create a user namespace (it has threads): a small helper does, before
 // Node starts, and waits while we write its ID maps (shared/userns.ts). So no root is
