@@ -1,7 +1,7 @@
 // How the container's first process reaches Node and this project's files (steps 08+).
 // It runs as another user on the host than the runtime (shared/userns.ts), and that user
 // may be refused the way there: a checkout under /root (mode 0700), run by root without
-// sudo, as on a fresh cloud VM. nobody cannot pass through /root.
+// sudo, as on a fresh cloud VM: the container's root cannot pass through /root.
 //
 // The way round asks nothing of the directories above the project. The runtime, still
 // root, starts the helper in the project directory: a working directory is kept across

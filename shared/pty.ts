@@ -1,5 +1,5 @@
 // A terminal of the container's own (docker run -t), from step 08 on. Sharing ours would
-// hand root in the container (nobody on the host, since step 08) our shell: the
+// hand root in the container (an unprivileged user on the host, since step 08) our shell: the
 // ioctl(TIOCSTI) pushes keystrokes into a terminal's input, and what the container
 // pushes there, our shell reads and runs, as us, once the container has ended.
 // So the container gets a pseudo-terminal: its end (/dev/pts/N) is the container's

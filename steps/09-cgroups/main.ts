@@ -93,7 +93,7 @@ async function run(command: string[], { memory, pids, cpus }: Limits): Promise<v
   writeFile(`/proc/${container.pid}/setgroups`, 'deny');
   writeFile(`/proc/${container.pid}/gid_map`, `0 ${gid} ${count}\n`);
   // Into the cgroup with it, while it waits: it could not move itself (root in its user
-  // namespace is nobody here), and all it starts from now on is born in the cgroup.
+  // namespace is no one here), and all it starts from now on is born in the cgroup.
   for (const dir of cgroup.dirs) writeFile(`${dir}/cgroup.procs`, `${container.pid}`);
   container.start(); // now it execs node, with every capability in its namespaces
   exitWith(container);

@@ -101,7 +101,7 @@ async function run(command: string[], { image, keep, memory, pids, cpus }: Image
   writeFile(`/proc/${container.pid}/setgroups`, 'deny');
   writeFile(`/proc/${container.pid}/gid_map`, `0 ${gid} ${count}\n`);
   // Into the cgroup with it, while it waits: it could not move itself (root in its user
-  // namespace is nobody here), and all it starts from now on is born in the cgroup.
+  // namespace is no one here), and all it starts from now on is born in the cgroup.
   for (const dir of cgroup.dirs) writeFile(`${dir}/cgroup.procs`, `${container.pid}`);
   // Its root filesystem: the image (lowerdir, only read) under the writable layer
   // (upperdir, work: overlayfs's scratch space), as one tree. We mount it, root on the
