@@ -426,7 +426,7 @@ describe.concurrent('bad input: npm run diff', () => {
 // namespaces, which on a real machine are the host's (hostname, mount table, root).
 describe.concurrent('bad input: the internal child verb typed by hand', () => {
   // Only bash builtins after it: should it pivot_root the sandbox, /usr/bin is gone.
-  const before = 'mapfile -t m </proc/self/mountinfo; mounts_before=${#m[@]}';
+  const before = String.raw`mapfile -t m </proc/self/mountinfo; mounts_before=$` + '{#m[@]}'; // bash's, not a template's
   const after = String.raw`echo "@@hostname=$(</proc/sys/kernel/hostname)"
     [ -e "$REPO/package.json" ] && echo "@@repo=visible" || echo "@@repo=gone"
     mapfile -t m </proc/self/mountinfo 2>/dev/null; echo "@@mounts=$mounts_before -> ${'$'}{#m[@]}"`;
