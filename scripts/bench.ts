@@ -75,7 +75,7 @@ interface Contender {
   after?(): void;
   times: number[];
   failure?: string;
-  memory?: { bytes: number; processes: number };
+  memory?: { bytes: number; pss: number; processes: number };
 }
 
 const contenders: Contender[] = [];
@@ -208,7 +208,9 @@ process.stderr.write('\n');
 
 // ---------------------------------------------------------------------------------
 // Memory: run `sleep 0.5` in each container and, while it sleeps, add up the peak
-// resident memory (VmHWM) of every process of the container, the runtime included.
+// resident memory (VmHWM) of every process of the container, the runtime included; and
+// their proportional set size (Pss) then: RSS counts the pages of the node binary that
+// two Node processes share once for each, Pss shares them out.
 async function measureMemory(contender: Contender): Promise<void> {
   const [file, ...args] = contender.argv(['sleep', '0.5']);
   const child = spawn(file!, args, { env, stdio: 'ignore' });
@@ -217,7 +219,8 @@ async function measureMemory(contender: Contender): Promise<void> {
     const tree = processTree(child.pid!);
     if (tree.some(({ name }) => name === 'sleep')) {
       const bytes = tree.reduce((sum, { pid }) => sum + peakResident(pid), 0);
-      contender.memory = { bytes, processes: tree.length };
+      const pss = tree.reduce((sum, { pid }) => sum + proportional(pid), 0);
+      contender.memory = { bytes, pss, processes: tree.length };
       break;
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -244,6 +247,15 @@ function processTree(root: number): { pid: number; name: string }[] {
     for (const [pid, { ppid, name }] of parents) if (ppid === tree[i]!.pid) tree.push({ pid, name });
   }
   return tree;
+}
+
+function proportional(pid: number): number {
+  try {
+    const kib = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m)?.[1];
+    return Number(kib ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
 }
 
 function peakResident(pid: number): number {
@@ -285,15 +297,18 @@ const versions = ['runc', 'crun', 'bwrap', 'unshare'].filter((tool) => !missing.
 if (versions.length) console.log(`Tools: ${versions.join('; ')}`);
 for (const note of notes) console.log(note);
 console.log('');
-console.log('| what | median ms | fastest ms | vs runc | vs two Node starts | memory MiB (processes) |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+console.log('| what | median ms | fastest ms | vs runc | vs two Node starts | memory MiB: peak RSS (processes) | Pss MiB |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const contender of contenders) {
   if (contender.failure || contender.times.length === 0) {
-    console.log(`| ${contender.name} | failed: ${contender.failure ?? 'no run'} | | | | |`);
+    console.log(`| ${contender.name} | failed: ${contender.failure ?? 'no run'} | | | | | |`);
     continue;
   }
   const value = median(contender.times);
-  const memory = contender.memory ? `${(contender.memory.bytes / 2 ** 20).toFixed(0)} (${contender.memory.processes})` : '-';
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+  const memory = contender.memory
+    ? `${mib(contender.memory.bytes)} (${contender.memory.processes}) | ${mib(contender.memory.pss)}`
+    : '- | -';
   console.log(
     `| ${contender.name} | ${ms(value)} | ${ms(Math.min(...contender.times))} | ${ratio(value, runc)} | ${ratio(value, twoNodes)} | ${memory} |`,
   );
