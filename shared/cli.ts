@@ -4,6 +4,7 @@
 // with one line and its status (shared/errors.ts), never a stack trace.
 import { readFileSync, readlinkSync } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
+import { cacheForChildren } from './compile-cache.ts';
 import { AlreadyReported, EXIT_NOT_FOUND, EXIT_RUNTIME, EXIT_USAGE, RuntimeError, SyscallError, UsageError } from './errors.ts';
 import { exit, fail } from './exit.ts';
 import { closeOnExecFrom } from './libc.ts';
@@ -58,6 +59,7 @@ export function main<F extends Flags>(verbs: Verbs<F>, flags = {} as F): void {
   // The descriptors our caller left open (a shell's, npm's, a directory of the host's)
   // are for no program we start: the command gets 0, 1 and 2, as from docker run.
   closeOnExecFrom(3);
+  cacheForChildren(); // run directly, without NODE_COMPILE_CACHE: shared/compile-cache.ts
   // SIGUSR1 opens Node's debugger (on 127.0.0.1:9229, running code as us) to whoever may
   // signal us: in a container, its root. A listener of our own keeps that door shut.
   process.on('SIGUSR1', () => {});

@@ -9,8 +9,21 @@
 // to it: Node writes each file of it readable by its owner only. So it gets a cache of
 // its own, inside ours: <NODE_COMPILE_CACHE>/uid-<its user ID on the host>.
 import { lchownSync, mkdirSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
 import path from 'node:path';
-import { throughProjectDir } from './project-dir.ts';
+import { PROJECT_DIR, throughProjectDir } from './project-dir.ts';
+
+/**
+ * A step run directly (`node steps/05-chroot-proc/main.ts run ...`), without the npm
+ * script's NODE_COMPILE_CACHE: too late for this process (Node compiled every module of
+ * the step before any of them ran), but the child it re-executes, a second Node, starts
+ * from the cache: the project's own, as the npm scripts use.
+ */
+export function cacheForChildren(): void {
+  if (process.env.NODE_COMPILE_CACHE) return;
+  const dir = path.join(PROJECT_DIR, 'node_modules/.cache/node-compile-cache');
+  if (enableCompileCache(dir).directory) process.env.NODE_COMPILE_CACHE = dir;
+}
 
 /**
  * The environment for a Node process that will run as `owner` on the host: ours, with
