@@ -43,7 +43,12 @@ export function usersOf(addresses: HostAddress[], index: number): string[] {
   });
 }
 
-/** The subnet for container `id` (12 hex digits): its own, or the next one no interface uses. */
+/** The /30 of container `id` (hex digits), from the id alone. */
+export function subnetOf(id: string): Subnet {
+  return subnet(Number.parseInt(id.slice(0, 8), 16) % SUBNETS);
+}
+
+/** The subnet for container `id` (hex digits): its own, or the next one no interface uses. */
 export function freeSubnet(id: string, addresses: HostAddress[]): Subnet {
   const start = Number.parseInt(id.slice(0, 8), 16) % SUBNETS;
   for (let tried = 0; tried < SUBNETS; tried++) {

@@ -1,33 +1,57 @@
 // What step 11's veth pair needs besides the `ip` commands it shows: an address no one
-// on the host uses, and a moment's wait until the pair carries traffic.
+// else on the host uses, its end brought up, and a moment's wait until the pair carries
+// traffic.
 import { RuntimeError } from './errors.ts';
 import { InterfaceRequest } from './ifreq.ts';
 import { ip } from './ip.ts';
-import { AF_INET, close, IFF_RUNNING, ioctl, SIOCGIFFLAGS, SOCK_CLOEXEC, SOCK_DGRAM, socket } from './libc.ts';
+import { AF_INET, close, IFF_RUNNING, IFF_UP, ioctl, SIOCGIFFLAGS, SIOCSIFFLAGS, SOCK_CLOEXEC, SOCK_DGRAM, socket } from './libc.ts';
 import { sleep } from './sleep.ts';
-import { freeSubnet, parseAddresses, SUBNETS, type Subnet, subnet, usersOf } from './subnets.ts';
+import { freeSubnet, parseAddresses, type Subnet, usersOf } from './subnets.ts';
 
-const hostAddresses = () => parseAddresses(ip(['addr show'], ['-o', '-4']));
-
-/** A /30 of 10.200.0.0/16 that no interface of the host uses now. */
-export function chooseSubnet(id: string): Subnet {
-  return freeSubnet(id, hostAddresses());
-}
+const listing = (commands: string[]) => parseAddresses(ip(commands, ['-o', '-4']));
 
 /**
- * Another runtime may have chosen the same /30 meanwhile, and the kernel lets two
- * interfaces hold one address. Once ours is on `hostEnd`: whoever sees another there
- * gives it up and moves to a random one (the one that looks last sees both, so two
- * never keep one). Returns the subnet `hostEnd` ends up with.
+ * Settle the /30 of `hostEnd`, which holds `chosen`, given the host's addresses as `ip -o
+ * -4 addr show` listed them, ours among them. If another interface overlaps it (a network
+ * of the host's own, or another runtime's end that chose the same /30 at the same moment:
+ * the kernel lets two interfaces hold one address), move to a free one, searched from a
+ * random start (the one that looks last sees both, so two never keep one). Our end is
+ * still down meanwhile: the address of a down interface routes nothing.
  */
-export function settleSubnet(hostEnd: string, chosen: Subnet): Subnet {
+export function settleSubnet(hostEnd: string, chosen: Subnet, addresses: string): Subnet {
   let current = chosen;
-  while (usersOf(hostAddresses(), current.index).some((name) => name !== hostEnd)) {
-    const next = subnet(Math.floor(Math.random() * SUBNETS));
-    ip([`addr del ${current.host}/30 dev ${hostEnd}`, `addr add ${next.host}/30 dev ${hostEnd}`]);
+  let seen = parseAddresses(addresses);
+  while (usersOf(seen, current.index).some((name) => name !== hostEnd)) {
+    const anywhere = Math.floor(Math.random() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0');
+    const next = freeSubnet(
+      anywhere,
+      seen.filter(({ name }) => name !== hostEnd),
+    );
+    seen = listing([`addr del ${current.host}/30 dev ${hostEnd}`, `addr add ${next.host}/30 dev ${hostEnd}`, 'addr show']);
     current = next;
   }
   return current;
+}
+
+/** `ip link set <name> up`, minus the program: the two ioctl(2)s of step 07. */
+export function bringUp(name: string): void {
+  withSocket((fd) => {
+    const request = new InterfaceRequest(name);
+    ioctl(fd, SIOCGIFFLAGS, request.buffer);
+    request.flags |= IFF_UP;
+    ioctl(fd, SIOCSIFFLAGS, request.buffer);
+  });
+}
+
+function withSocket(action: (fd: number) => void): void {
+  const fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC);
+  try {
+    action(fd);
+  } finally {
+    close(fd);
+  }
 }
 
 /**
@@ -36,17 +60,16 @@ export function settleSubnet(hostEnd: string, chosen: Subnet): Subnet {
  * moment, longer on a busy machine). Wait for it.
  */
 export function waitUntilUp(name: string): void {
-  const fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC);
-  try {
-    // IFF_RUNNING: the kernel's "operationally up", set as it starts the queue.
+  withSocket((fd) => {
+    // IFF_RUNNING: the kernel's "operationally up". It is set just before the queue is
+    // turned on, both under the lock of the network configuration (rtnl); setting the
+    // flags again takes that lock too, so once that returns, the queue is on.
     const request = new InterfaceRequest(name);
-    for (let waited = 0; ; waited += 5) {
+    for (let waited = 0; ; waited += 1) {
       ioctl(fd, SIOCGIFFLAGS, request.buffer);
-      if (request.flags & IFF_RUNNING) return;
+      if (request.flags & IFF_RUNNING) return ioctl(fd, SIOCSIFFLAGS, request.buffer);
       if (waited >= 10_000) throw new RuntimeError(`veth: ${name} not up after 10 s`);
-      sleep(5);
+      sleep(1);
     }
-  } finally {
-    close(fd);
-  }
+  });
 }

@@ -48,8 +48,9 @@ import {
   umount2,
 } from '../../shared/libc.ts';
 import { IMAGE_FLAGS, type ImageOptions, LIMIT_FLAGS } from '../../shared/run-flags.ts';
+import { subnetOf } from '../../shared/subnets.ts';
 import { startInUserNamespace } from '../../shared/userns.ts';
-import { chooseSubnet, settleSubnet, waitUntilUp } from '../../shared/veth.ts';
+import { bringUp, settleSubnet, waitUntilUp } from '../../shared/veth.ts';
 
 main({ run, child }, { ...LIMIT_FLAGS, ...IMAGE_FLAGS });
 
@@ -116,15 +117,16 @@ async function run(command: string[], { image, keep, memory, pids, cpus }: Image
   close(overlay);
   // The veth pair, laid with iproute2's `ip` as a learner would type it: `netns <pid>`
   // puts its second end in the container's network namespace. A /30 of 10.200.0.0/16
-  // per container, that no host interface uses: `.1` the host's end, `.2` eth0.
+  // per container, from its id: `.1` the host's end, `.2` eth0. The same `ip` then lists
+  // the host's addresses: should another interface have that /30 too, ours moves.
   const hostEnd = `cfs-${id.slice(0, 8)}`; // an interface's name has at most 15 characters
-  let subnet = chooseSubnet(id);
-  ip([
-    `link add ${hostEnd} type veth peer name eth0 netns ${container.pid}`,
-    `addr add ${subnet.host}/30 dev ${hostEnd}`,
-    `link set ${hostEnd} up`,
-  ]);
-  subnet = settleSubnet(hostEnd, subnet); // another runtime may have chosen it meanwhile
+  let subnet = subnetOf(id);
+  const addresses = ip(
+    [`link add ${hostEnd} type veth peer name eth0 netns ${container.pid}`, `addr add ${subnet.host}/30 dev ${hostEnd}`, 'addr show'],
+    ['-o', '-4'],
+  );
+  subnet = settleSubnet(hostEnd, subnet, addresses);
+  bringUp(hostEnd); // `ip link set <it> up`, as step 07's two ioctls: shared/veth.ts
   // Its end, set up from its network namespace (`ip` spawned from there is born there).
   inNamespaceOf(container.pid, 'net', () => {
     ip([`addr add ${subnet.container}/30 dev eth0`, 'link set eth0 up', `route add default via ${subnet.host}`]);

@@ -1,6 +1,6 @@
 // Step 11's choice of a /30 per container (shared/subnets.ts).
 import { describe, expect, it } from 'vitest';
-import { freeSubnet, parseAddresses, SUBNETS, subnet, usersOf } from '../../shared/subnets.ts';
+import { freeSubnet, parseAddresses, SUBNETS, subnet, subnetOf, usersOf } from '../../shared/subnets.ts';
 
 const IP_OUTPUT = `1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever
 2: eth0    inet 10.200.0.5/30 brd 10.200.0.7 scope global eth0\\       valid_lft forever preferred_lft forever
@@ -36,6 +36,11 @@ describe('subnets', () => {
     expect(freeSubnet('00000000abcd', []).index).toBe(0);
     expect(freeSubnet('00000001abcd', parseAddresses(IP_OUTPUT)).index).toBe(3);
     expect(freeSubnet('ffffffffabcd', []).index).toBe(0xffffffff % SUBNETS);
+  });
+
+  it("a container's /30 from its id alone: its first 8 hex digits, modulo 16384", () => {
+    expect(subnetOf('000000050000')).toEqual(subnet(5));
+    expect(subnetOf('ffffffff1234')).toEqual(subnet(0xffffffff % SUBNETS));
   });
 
   it('no free /30 left: one line', () => {
