@@ -81,7 +81,8 @@ function describeCgroups(step: string): void {
         ulimit -u 400 # a safety net, should the pids limit fail: the container's root is one host user
         start --pids 32 sh -c 'bomb() { bomb | bomb & }; bomb & exec sleep 60' 2>/dev/null
         wait_for_container
-        sleep 2
+        # until the kernel has refused a fork (a slow machine, an emulated one, takes longer)
+        for _ in $(seq 200); do [ "$(cg pids pids.events | sed -n 's/^max //p')" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
         echo "current=$(cg pids pids.current)"
         echo "refused=$(cg pids pids.events | sed -n 's/^max //p')"
         start=$(date +%s%N); for _ in $(seq 20); do /bin/true; done; end=$(date +%s%N)

@@ -24,14 +24,14 @@ for (const step of stepsWhere('writes-reach-rootfs', false)) {
 
     it('written, changed and deleted files stay in the container: the image is untouched, and the layer is gone after', async () => {
       const outcome = await sandbox(String.raw`
-        before=$(fingerprint)
+        before=$(fingerprint); overlays=$(grep -c overlay /proc/mounts)
         run --image mybox sh -c 'echo new >/tmp/new; echo changed >>/data/notes.txt; rm /data/doomed.txt
           echo "inside_notes=$(cat /data/notes.txt | tr "\n" " ")"; echo "inside_data=$(ls /data | tr "\n" " ")"'
         echo "status=$?"
         echo "image_unchanged=$([ "$(fingerprint)" = "$before" ] && echo yes || echo no)"
         echo "next=$(run --image mybox sh -c 'cat /data/notes.txt; ls /data; ls /tmp' | tr '\n' ' ')"
         echo "layers=$(ls "$CONTAINER_STATE/containers" | wc -l)"
-        echo "overlay_mounts=$(grep -c overlay /proc/mounts)"`);
+        echo "overlay_mounts=$(( $(grep -c overlay /proc/mounts) - overlays ))"`);
       expect(value(outcome, 'import'), outcome.stderr).toBe('0');
       expect(value(outcome, 'status'), outcome.stderr).toBe('0');
       expect(value(outcome, 'inside_notes')).toBe('original changed ');
@@ -39,7 +39,7 @@ for (const step of stepsWhere('writes-reach-rootfs', false)) {
       expect(value(outcome, 'image_unchanged')).toBe('yes');
       expect(value(outcome, 'next')).toBe('original doomed.txt notes.txt '); // and an empty /tmp
       expect(value(outcome, 'layers')).toBe('0');
-      expect(value(outcome, 'overlay_mounts')).toBe('0'); // the overlay lived in the container's mount namespace
+      expect(value(outcome, 'overlay_mounts')).toBe('0'); // none added: the overlay lived in the container's mount namespace
     });
 
     it("two containers of one image, at the same time, do not see each other's writes", async () => {
