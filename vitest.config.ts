@@ -13,7 +13,7 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/unit/**'],
           globalSetup: ['test/global-setup.ts'],
-          testTimeout: 60_000,
+          testTimeout: 60_000 * (Number(process.env.CFS_TEST_TIME_SCALE) || 1), // as test/sandbox.ts's TIME_SCALE
         },
       },
     ],

@@ -81,7 +81,7 @@ function populate(root: string, busybox: string): void {
 }
 
 /** A static binary has no program interpreter (ld-linux) to find inside the rootfs. */
-function findStaticBusybox(): string {
+export function findStaticBusybox(): string {
   for (const candidate of BUSYBOX_CANDIDATES) {
     if (!statSync(candidate, { throwIfNoEntry: false })?.isFile()) continue; // not /dev/null, say
     const bytes = readFileSync(candidate);

@@ -12,11 +12,11 @@ import { buildBaseRootfs, removeBaseRootfs } from './base-rootfs.ts';
 import { EXPECTED, INVARIANTS, STEPS, type Step } from './expectations.ts';
 import { differences, snapshotMachine } from './machine.ts';
 import { PROBES, type ProbeId } from './probes.ts';
-import { inSandbox, RUN_MARKER } from './sandbox.ts';
+import { inSandbox, RUN_MARKER, TIME_SCALE } from './sandbox.ts';
 
 type Cell = { answer: boolean } | { error: string };
 
-const CELL_TIMEOUT_MS = 60_000;
+const CELL_TIMEOUT_MS = 60_000 * TIME_SCALE;
 
 if (process.getuid?.() !== 0) {
   console.error('npm run matrix runs every step in sandboxes (namespaces, mounts): it needs root. Run: sudo npm run matrix');

@@ -52,8 +52,16 @@ export interface SandboxOptions {
  */
 export const RUN_MARKER = 'CFS_TEST_RUN';
 
+/**
+ * Every time limit of the tests is multiplied by this: CFS_TEST_TIME_SCALE=4 where the
+ * machine is that much slower than the one they were written on (npm run test:vm, under
+ * QEMU's emulation).
+ */
+export const TIME_SCALE = Number(process.env.CFS_TEST_TIME_SCALE) || 1;
+
 /** Run a bash script in a fresh sandbox host; resolves when the sandbox is gone. */
-export function inSandbox(script: string, { step, baseRootfs, runId, timeoutMs = 30_000 }: SandboxOptions): Promise<Outcome> {
+export function inSandbox(script: string, { step, baseRootfs, runId, timeoutMs: ms = 30_000 }: SandboxOptions): Promise<Outcome> {
+  const timeoutMs = ms * TIME_SCALE;
   const sandboxDir = mkdtempSync(join(tmpdir(), 'cfs-sandbox-'));
   const cgroupParent = `${CGROUP_PARENT}/${basename(sandboxDir)}`;
   const env = {
@@ -65,6 +73,7 @@ export function inSandbox(script: string, { step, baseRootfs, runId, timeoutMs =
     REPO,
     STEP: step,
     [RUN_MARKER]: runId,
+    CFS_TEST_TIME_SCALE: `${TIME_SCALE}`, // for the scripts' own waits
     CGROUP_PARENT: cgroupParent, // steps 09+: this sandbox's containers' cgroups
   };
   // --fork: bash becomes PID 1 of the sandbox, so when it ends the kernel kills
