@@ -249,23 +249,16 @@ function processTree(root: number): { pid: number; name: string }[] {
   return tree;
 }
 
-function proportional(pid: number): number {
+/** A "Name:  N kB" line of a /proc/<pid> file, in bytes; 0 when the process is gone. */
+function kilobytes(file: string, name: string): number {
   try {
-    const kib = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m)?.[1];
-    return Number(kib ?? 0) * 1024;
+    return Number(readFileSync(file, 'utf8').match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0) * 1024;
   } catch {
     return 0;
   }
 }
-
-function peakResident(pid: number): number {
-  try {
-    const kib = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmHWM:\s+(\d+) kB/m)?.[1];
-    return Number(kib ?? 0) * 1024;
-  } catch {
-    return 0;
-  }
-}
+const proportional = (pid: number) => kilobytes(`/proc/${pid}/smaps_rollup`, 'Pss');
+const peakResident = (pid: number) => kilobytes(`/proc/${pid}/status`, 'VmHWM');
 
 for (const contender of contenders.filter((c) => !c.failure)) await measureMemory(contender);
 
