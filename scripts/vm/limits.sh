@@ -31,9 +31,13 @@ report $? "memory.max 64 MiB: status $status, '${line:-no OOM line}', $(wc -c <"
 (ulimit -u 400 && step --pids 32 sh -c 'bomb() { bomb | bomb & }; bomb & exec sleep 60') 2>/dev/null &
 runtime=$!
 wait_for_cgroup
-sleep 3
+# until the kernel has refused a fork (emulated CPUs take a while to fork 32 times), 60 s at most
+for _ in $(seq 600); do
+  refused=$(sed -n 's/^max //p' "$dir/pids.events")
+  [ "${refused:-0}" -gt 0 ] && break
+  sleep 0.1
+done
 current=$(cat "$dir/pids.current")
-refused=$(sed -n 's/^max //p' "$dir/pids.events")
 kill -TERM $runtime
 wait $runtime
 [ "${current:-99}" -le 32 ] && [ "${refused:-0}" -gt 0 ]
