@@ -11,7 +11,7 @@ import { RuntimeError } from './errors.ts';
 import { fsError, tryLock } from './libc.ts';
 import { NETWORK_DIR } from './network-lock.ts';
 
-export const LEASES_DIR = `${NETWORK_DIR}/leases`;
+const LEASES_DIR = `${NETWORK_DIR}/leases`;
 
 export interface Lease {
   address: string;

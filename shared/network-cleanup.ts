@@ -5,15 +5,15 @@
 import { existsSync } from 'node:fs';
 import { BRIDGE } from './bridge-network.ts';
 import { ip } from './ip.ts';
-import { clearDeadLeases, LEASES_DIR, leasedAddresses } from './leases.ts';
-import { withNetworkLock } from './network-lock.ts';
+import { clearDeadLeases, leasedAddresses } from './leases.ts';
+import { NETWORK_DIR, withNetworkLock } from './network-lock.ts';
 import { nft, TABLE } from './nft.ts';
 import { interfaceAddress } from './veth.ts';
 
 /** Remove what no running container uses; one line for each thing removed. */
 export function removeUnusedNetwork(): string[] {
-  // Never made here (no bridge, no lease): nothing to do, and no need for nft at all.
-  if (!existsSync(LEASES_DIR) && interfaceAddress(BRIDGE) === undefined) return [];
+  // No step 12 ran here (no lock, no bridge): nothing to do, and no need for nft at all.
+  if (!existsSync(NETWORK_DIR) && interfaceAddress(BRIDGE) === undefined) return [];
   return withNetworkLock(() => {
     const removed: string[] = [];
     const leased = new Set(leasedAddresses());

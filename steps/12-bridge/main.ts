@@ -153,9 +153,12 @@ async function run(command: string[], { publish, image, keep, memory, pids, cpus
     const gateway = interfaceAddress(BRIDGE); // `ip -4 addr show cfs0`, in one ioctl(2)
     if (gateway !== undefined) return leaseAddress(networkOf(gateway));
     const network = freeNetwork(ip(['addr show'], ['-o', '-4']));
-    ip([`link add ${BRIDGE} type bridge`, `addr add ${network.gateway}/16 dev ${BRIDGE}`, `link set ${BRIDGE} up`]);
-    writeFile(`/proc/sys/net/ipv4/conf/${BRIDGE}/route_localnet`, '1');
-    nft(`table ip ${TABLE} {
+    // The table first (a rule names an interface by its name, which may not exist yet):
+    // should this fail, there is no bridge without its rules. `add` then `delete` first:
+    // a table left by a bridge that failed is replaced, not doubled (one transaction).
+    nft(`add table ip ${TABLE}
+delete table ip ${TABLE}
+table ip ${TABLE} {
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
     ip saddr ${network.cidr} oifname != "${BRIDGE}" masquerade
@@ -173,6 +176,8 @@ async function run(command: string[], { publish, image, keep, memory, pids, cpus
   chain published {
   }
 }`);
+    ip([`link add ${BRIDGE} type bridge`, `addr add ${network.gateway}/16 dev ${BRIDGE}`, `link set ${BRIDGE} up`]);
+    writeFile(`/proc/sys/net/ipv4/conf/${BRIDGE}/route_localnet`, '1');
     return leaseAddress(network);
   });
   // The host forwards packets from one interface to another: a router (off by default).
