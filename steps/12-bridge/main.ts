@@ -55,7 +55,7 @@ import { nft, TABLE } from '../../shared/nft.ts';
 import { claimPorts } from '../../shared/port-claims.ts';
 import { describePort } from '../../shared/ports.ts';
 import { removeRulesAtExit } from '../../shared/published-rules.ts';
-import { containerResolvConf } from '../../shared/resolv.ts';
+import { containerResolvConf, upperEtc } from '../../shared/resolv.ts';
 import { IMAGE_FLAGS, type ImageOptions, LIMIT_FLAGS, NETWORK_FLAGS, type NetworkOptions } from '../../shared/run-flags.ts';
 import { startInUserNamespace } from '../../shared/userns.ts';
 import { bringUp, interfaceAddress, waitUntilUp } from '../../shared/veth.ts';
@@ -117,6 +117,10 @@ async function run(command: string[], { publish, image, keep, memory, pids, cpus
   // Into the cgroup with it, while it waits: it could not move itself (root in its user
   // namespace is no one here), and all it starts from now on is born in the cgroup.
   for (const dir of cgroup.dirs) writeFile(`${dir}/cgroup.procs`, `${container.pid}`);
+  // Its /etc/resolv.conf, in its writable layer before the overlay is made: the host's
+  // nameservers, less those on the host's loopback (shared/resolv.ts).
+  const resolvConf = containerResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
+  writeFile(`${upperEtc(layer.upper, lower)}/resolv.conf`, resolvConf);
   // Its root filesystem: the image (lowerdir, only read) under the writable layer
   // (upperdir, work: overlayfs's scratch space), as one tree. We mount it, root on the
   // host, not the container's root: overlayfs copies a file up into upperdir with the
@@ -128,10 +132,6 @@ async function run(command: string[], { publish, image, keep, memory, pids, cpus
   const overlay = detachedMount('overlay', { source: 'overlay', lowerdir: lower, upperdir: layer.upper, workdir: layer.work });
   inNamespaceOf(container.pid, 'mnt', () => attachMount(overlay, layer.rootfs));
   close(overlay);
-  // Its /etc/resolv.conf, written through its overlay into its writable layer: the
-  // host's nameservers, less those on the host's loopback (shared/resolv.ts).
-  const resolvConf = containerResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
-  inNamespaceOf(container.pid, 'mnt', () => writeFile(`${layer.rootfs}/etc/resolv.conf`, resolvConf));
   // The bridge, on first use: a /16 no address of the host's overlaps (shared/bridge-
   // network.ts), its `.0.1` the bridge's own address, the containers' gateway. Then,
   // once, the nftables table of our own (the host's tables stay as they are):

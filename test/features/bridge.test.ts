@@ -88,14 +88,19 @@ for (const step of stepsWhere('reaches-other-container')) {
       expect(value(outcome, 'left')).toBe('');
     });
 
-    it("resolv.conf: the host's nameservers; public ones when the host's is a loopback stub", async () => {
+    it("resolv.conf: the host's nameservers; public ones when the host's is a loopback stub; never through an image's symlink", async () => {
       const outcome = await sandbox(String.raw`
         printf 'nameserver 192.0.2.53\nsearch example.org\n' >"$SANDBOX_DIR/resolv"; mount --bind "$SANDBOX_DIR/resolv" /etc/resolv.conf
         echo "plain=$(run cat /etc/resolv.conf 2>/dev/null | tr '\n' ' ')"
         printf 'nameserver 127.0.0.53\noptions edns0\n' >"$SANDBOX_DIR/resolv"
-        echo "stub=$(run cat /etc/resolv.conf 2>/dev/null | tr '\n' ' ')"`);
+        echo "stub=$(run cat /etc/resolv.conf 2>/dev/null | tr '\n' ' ')"
+        # an image whose resolv.conf leads to a file of the host's: that file is not written
+        echo host-file >"$SANDBOX_DIR/victim"; ln -sfn "$SANDBOX_DIR/victim" "$CONTAINERFS/etc/resolv.conf"
+        echo "symlinked=$(run head -1 /etc/resolv.conf 2>/dev/null)"; echo "victim=$(cat "$SANDBOX_DIR/victim")"`);
       expect(value(outcome, 'plain'), outcome.stderr).toBe('nameserver 192.0.2.53 search example.org ');
       expect(value(outcome, 'stub')).toBe('nameserver 8.8.8.8 nameserver 8.8.4.4 options edns0 ');
+      expect(value(outcome, 'symlinked')).toBe('nameserver 8.8.8.8');
+      expect(value(outcome, 'victim')).toBe('host-file');
     });
 
     // One line, status 125, the command never runs, nothing left: not a veth, a lease, a rule.
