@@ -72,9 +72,14 @@ for (const step of stepsWhere('reaches-other-container')) {
     it('20 containers at once: 20 addresses, all reach the world; nothing left after', { timeout: 120_000 }, async () => {
       const outcome = await sandbox(
         String.raw`
+        # All alive at once: each waits, once it has said its address and what the world
+        # answered, for its stdin to end, which it does once all twenty have spoken.
         for i in $(seq 20); do
-          run sh -c 'echo "$(ip -4 -o addr show eth0 | awk "{print \$4}") $(timeout 10 wget -q -O - http://203.0.113.2/)"' >"$SANDBOX_DIR/out-$i" 2>"$SANDBOX_DIR/err-$i" &
+          (while [ ! -e "$SANDBOX_DIR/go" ]; do sleep 0.05; done) |
+            run sh -c 'echo "$(ip -4 -o addr show eth0 | awk "{print \$4}") $(timeout 10 wget -q -O - http://203.0.113.2/)"; cat >/dev/null' >"$SANDBOX_DIR/out-$i" 2>"$SANDBOX_DIR/err-$i" &
         done
+        for _ in $(seq 2500); do [ "$(cat "$SANDBOX_DIR"/out-* 2>/dev/null | wc -l)" -ge 20 ] && break; sleep 0.02; done
+        echo "alive=$(ip -o link show | grep -c ': cfs-')"; touch "$SANDBOX_DIR/go"
         wait
         echo "reached=$(cat "$SANDBOX_DIR"/out-* | grep -c ' hello-from-world$')"
         echo "addresses=$(cut -d' ' -f1 "$SANDBOX_DIR"/out-* | sort -u | grep -c '^10\.201\.')"
@@ -83,6 +88,7 @@ for (const step of stepsWhere('reaches-other-container')) {
         110_000,
       );
       expect(value(outcome, 'reached'), outcome.stdout + outcome.stderr).toBe('20');
+      expect(value(outcome, 'alive')).toBe('20');
       expect(value(outcome, 'addresses')).toBe('20');
       expect(value(outcome, 'errors')).toBe('0');
       expect(value(outcome, 'left')).toBe('');
