@@ -145,8 +145,9 @@ async function run(command: string[], { publish, image, keep, memory, pids, cpus
   // - the host's own 127.0.0.1 rewritten to a container's address would be dropped as
   //   it leaves on `cfs0` ("martian"), unless the bridge's route_localnet lets it; then
   //   it is masqueraded too, else the container would answer its own 127.0.0.1. So is
-  //   a container's packet to a published port that the host sends back into the bridge
-  //   (a "hairpin"), else the answer would skip the host and its NAT.
+  //   a container's packet to another's published port, which the host sends back into
+  //   the bridge (a "hairpin"): else the answer would go straight to the first
+  //   container, around the host and its NAT, and be refused.
   // Under a lock, the lease of the container's address too: no two runtimes make the
   // bridge, nor take one address (shared/network-lock.ts, shared/leases.ts).
   const lease = withNetworkLock(() => {
@@ -183,15 +184,9 @@ table ip ${TABLE} {
   // The host forwards packets from one interface to another: a router (off by default).
   writeFile('/proc/sys/net/ipv4/ip_forward', '1');
   // The veth pair, laid with iproute2's `ip` as in step 11, its host end plugged into the
-  // bridge (`master`). "hairpin": the bridge may send a frame back out of the port it came
-  // in by, as a container's packet to its own published port comes back from the host.
-  // That end has no address now: the bridge has, for all.
+  // bridge (`master`). That end has no address now: the bridge has, for all.
   const hostEnd = `cfs-${id.slice(0, 8)}`; // an interface's name has at most 15 characters
-  ip([
-    `link add ${hostEnd} type veth peer name eth0 netns ${container.pid}`,
-    `link set ${hostEnd} master ${BRIDGE}`,
-    `link set ${hostEnd} type bridge_slave hairpin on`,
-  ]);
+  ip([`link add ${hostEnd} type veth peer name eth0 netns ${container.pid}`, `link set ${hostEnd} master ${BRIDGE}`]);
   bringUp(hostEnd); // `ip link set <it> up`, as step 07's two ioctls: shared/veth.ts
   // Its end, set up from its network namespace (`ip` spawned from there is born there).
   inNamespaceOf(container.pid, 'net', () => {
