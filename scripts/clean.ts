@@ -12,6 +12,7 @@ import { containersDir, removeLeftoverLayers } from '../shared/layer.ts';
 import { MNT_DETACH, umount2 } from '../shared/libc.ts';
 import { removeDeadLocks } from '../shared/liveness.ts';
 import { readMounts } from '../shared/mountinfo.ts';
+import { removeUnusedNetwork } from '../shared/network-cleanup.ts';
 
 const USAGE = 'usage: npm run clean [-- --kept]   (--kept: remove the layers kept with --keep too)';
 const KEPT_TOO = process.argv.includes('--kept');
@@ -36,6 +37,9 @@ const CLEANERS: Cleaner[] = [
   { what: () => `writable layers in ${containersDir()}`, clean: () => removeLeftoverLayers(KEPT_TOO) },
   // The locks that tell a running container (shared/liveness.ts), of runtimes killed.
   { what: () => 'locks of runtimes that are gone', clean: () => removeDeadLocks().map((id) => `removed the lock of ${id}`) },
+  // Step 12: the DNAT rules of runtimes killed before they could remove them; then, when
+  // no container runs, the bridge cfs0 and the nftables table (kept until then, as docker0).
+  { what: () => 'the bridge network (step 12)', clean: () => removeUnusedNetwork() },
 ];
 
 /**

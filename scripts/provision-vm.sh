@@ -17,7 +17,8 @@ export CONTAINERFS=${CONTAINERFS:-/containerfs}
 LOCAL_MODULES=${CFS_LOCAL_MODULES:-/var/lib/container-from-scratch/node_modules}
 NODE_MAJOR=24
 NPM_MAJOR=11
-PACKAGES=(busybox-static ca-certificates git iproute2) # iproute2: step 11 (Ubuntu has it already)
+# iproute2: step 11 (Ubuntu has it already); nftables: step 12's NAT and published ports (nft)
+PACKAGES=(busybox-static ca-certificates git iproute2 nftables)
 NO_APT=false
 MOUNT_ONLY=false
 

@@ -19,6 +19,8 @@ import { passTerminalOn, takeTerminal } from './terminal.ts';
 export interface Flag<T> {
   example?: string; // how a value looks, for the usage line
   hint?: string; // what a valid value is, when an example does not say it all
+  short?: string; // a one-letter name too: `-p 8080:80` as `--publish 8080:80`
+  repeats?: boolean; // may be given again: the values (arrays) add up (`-p 80 -p 53/udp`)
   default: T;
   parse(text: string): T | undefined; // undefined: not a valid value
 }
@@ -133,7 +135,9 @@ function splitNul(bytes: Buffer): Buffer[] {
 
 function usage(flags: Flags): string {
   const file = relative(process.cwd(), script) || script;
-  const options = Object.entries(flags).map(([name, flag]) => `[--${name}${flag.example ? ` ${flag.example}` : ''}] `);
+  const options = Object.entries(flags).map(
+    ([name, flag]) => `[${flag.short ? `-${flag.short}|` : ''}--${name}${flag.example ? ` ${flag.example}` : ''}] `,
+  );
   const or = options.length ? '[options] ' : '';
   return `usage: npm run step:${stepNumber} -- ${options.join('')}<cmd> [args...]   (or: node ${file} run ${or}<cmd> [args...])`;
 }
@@ -142,12 +146,15 @@ function defaults<F extends Flags>(flags: F): FlagValues<F> {
   return Object.fromEntries(Object.entries(flags).map(([name, flag]) => [name, flag.default])) as FlagValues<F>;
 }
 
-/** `--memory 64m --pids=32 -- sh -c x`: options up to the first other word (or `--`). */
+/** `--memory 64m --pids=32 -p 80 -- sh -c x`: options up to the first other word (or `--`). */
 export function parseFlags<F extends Flags>(words: string[], flags: F): { values: FlagValues<F>; command: string[] } {
   const values: Record<string, unknown> = defaults(flags);
+  const shortNames = new Map(Object.entries(flags).flatMap(([name, flag]) => (flag.short ? [[`-${flag.short}`, name]] : [])));
   let index = 0;
-  while (words[index]?.startsWith('--')) {
-    const word = words[index++]!;
+  while (words[index]?.startsWith('--') || shortNames.has(words[index] ?? '')) {
+    // `-p 8080:80` is `--publish 8080:80`
+    const typed = words[index++]!;
+    const word = shortNames.has(typed) ? `--${shortNames.get(typed)}` : typed;
     if (word === '--') break;
     const equals = word.indexOf('=');
     const name = word.slice(2, equals === -1 ? undefined : equals);
@@ -157,11 +164,11 @@ export function parseFlags<F extends Flags>(words: string[], flags: F): { values
     const text = equals !== -1 ? word.slice(equals + 1) : flag.example === undefined ? '' : words[index++];
     const value = text === undefined ? undefined : flag.parse(text);
     if (value === undefined) {
-      const given = equals === -1 && text ? `${word} ${text}` : word;
+      const given = equals === -1 && text ? `${typed} ${text}` : typed;
       const like = flag.hint ? `: ${flag.hint}` : flag.example ? ` (like --${name} ${flag.example})` : '';
       throw new UsageError(`bad option ${given}${like}`);
     }
-    values[name] = value;
+    values[name] = flag.repeats ? [...(values[name] as unknown[]), ...(value as unknown[])] : value;
   }
   return { values: values as FlagValues<F>, command: words.slice(index) };
 }

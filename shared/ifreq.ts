@@ -1,5 +1,6 @@
 // struct ifreq, the argument of the ioctl(2)s that read and set a network interface's
-// settings (see netdevice(7)): the interface's name, then a union, here its flags.
+// settings (see netdevice(7)): the interface's name, then a union: its flags, or its
+// IPv4 address (a struct sockaddr_in: family, port, then the 4 bytes).
 //   struct ifreq { char ifr_name[IFNAMSIZ]; union { short ifr_flags; ... }; };  /* 40 bytes */
 const IFNAMSIZ = 16;
 
@@ -16,5 +17,10 @@ export class InterfaceRequest {
 
   set flags(flags: number) {
     this.buffer.writeUInt16LE(flags, IFNAMSIZ);
+  }
+
+  /** After SIOCGIFADDR: "10.201.0.1". */
+  get address(): string {
+    return [...this.buffer.subarray(IFNAMSIZ + 4, IFNAMSIZ + 8)].join('.');
   }
 }

@@ -107,6 +107,7 @@ export const SOCK_DGRAM = 2;
 export const SOCK_CLOEXEC = 0x80000;
 export const SIOCGIFFLAGS = 0x8913;
 export const SIOCSIFFLAGS = 0x8914;
+export const SIOCGIFADDR = 0x8915;
 export const IFF_UP = 0x1;
 export const IFF_RUNNING = 0x40;
 // The terminal ioctl(2)s (see tty_ioctl(4)): make a terminal ours, set its size.
@@ -284,6 +285,11 @@ export function tryLock(fd: number): boolean {
   if (c.flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
   if (koffi.errno() === EWOULDBLOCK) return false;
   return check('flock', -1) === 0;
+}
+
+/** flock(fd, LOCK_EX): wait until the advisory lock of the open file is ours. */
+export function lock(fd: number): void {
+  check('flock', c.flock(fd, LOCK_EX));
 }
 
 /** Mark every descriptor from `first` on close-on-exec: no program we start inherits them. */

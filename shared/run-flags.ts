@@ -1,10 +1,12 @@
 // The options of `run`, as docker run names them (shared/cli.ts parses them):
 //   steps 09+: --memory 64m  --pids 32  --cpus 0.5   (0 = no limit)
 //   steps 10+: --image busybox  --keep
+//   steps 12+: -p 8080:80 (--publish)
 import { availableParallelism } from 'node:os';
 import type { Limits } from './cgroup/lifecycle.ts';
 import type { Flag } from './cli.ts';
 import { BUSYBOX, isImageName } from './images.ts';
+import { type PortMapping, parsePublish } from './ports.ts';
 import { parseSize } from './sizes.ts';
 
 const MiB = 1024 * 1024;
@@ -49,3 +51,22 @@ export const IMAGE_FLAGS = {
   image: { example: BUSYBOX, default: BUSYBOX, parse: (text) => (isImageName(text) ? text : undefined) },
   keep: { default: false, parse: (text) => (text === '' || text === 'true' ? true : text === 'false' ? false : undefined) },
 } satisfies { [Name in keyof ImageOptions]: Flag<ImageOptions[Name]> };
+
+export interface NetworkOptions {
+  publish: PortMapping[]; // -p 8080:80, repeatable
+}
+
+/** Step 12+: `-p [HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]`, as docker run's --publish. */
+export const NETWORK_FLAGS = {
+  publish: {
+    short: 'p',
+    repeats: true,
+    example: '8080:80',
+    hint: '[HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp], ports 1-65535 (like -p 8080:80)',
+    default: [],
+    parse: (text) => {
+      const mapping = parsePublish(text);
+      return mapping && [mapping];
+    },
+  },
+} satisfies { [Name in keyof NetworkOptions]: Flag<NetworkOptions[Name]> };

@@ -1,10 +1,22 @@
 // What step 11's veth pair needs besides the `ip` commands it shows: an address no one
 // else on the host uses, its end brought up, and a moment's wait until the pair carries
 // traffic.
-import { RuntimeError } from './errors.ts';
+import { RuntimeError, SyscallError } from './errors.ts';
 import { InterfaceRequest } from './ifreq.ts';
 import { ip } from './ip.ts';
-import { AF_INET, close, IFF_RUNNING, IFF_UP, ioctl, SIOCGIFFLAGS, SIOCSIFFLAGS, SOCK_CLOEXEC, SOCK_DGRAM, socket } from './libc.ts';
+import {
+  AF_INET,
+  close,
+  IFF_RUNNING,
+  IFF_UP,
+  ioctl,
+  SIOCGIFADDR,
+  SIOCGIFFLAGS,
+  SIOCSIFFLAGS,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  socket,
+} from './libc.ts';
 import { sleep } from './sleep.ts';
 import { freeSubnet, parseAddresses, type Subnet, usersOf } from './subnets.ts';
 
@@ -45,10 +57,24 @@ export function bringUp(name: string): void {
   });
 }
 
-function withSocket(action: (fd: number) => void): void {
+/** The IPv4 address of interface `name` (`ip -4 addr show <name>`, one ioctl(2)); undefined when there is no such interface. */
+export function interfaceAddress(name: string): string | undefined {
+  try {
+    return withSocket((fd) => {
+      const request = new InterfaceRequest(name);
+      ioctl(fd, SIOCGIFADDR, request.buffer);
+      return request.address;
+    });
+  } catch (error) {
+    if (error instanceof SyscallError && error.code === 'ENODEV') return undefined;
+    throw error;
+  }
+}
+
+function withSocket<T>(action: (fd: number) => T): T {
   const fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC);
   try {
-    action(fd);
+    return action(fd);
   } finally {
     close(fd);
   }

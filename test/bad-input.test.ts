@@ -175,6 +175,32 @@ describe.concurrent('bad input: limit options (step 09)', () => {
   });
 });
 
+describe.concurrent('bad input: published ports (step 12)', () => {
+  const step = '12-bridge';
+  const links = `echo "@@links=$(ip -o link show | grep -c ': cfs-')"`;
+
+  for (const port of ['notaport', '70000:80', '8080:0', '8080:80/sctp']) {
+    it(`-p ${port}: status 2, one line naming it`, async () => {
+      expectRefused(await probe(step, `run -p ${port} sh -c 'echo ran'`), 2, new RegExp(`^bad option -p ${port}: `));
+    });
+  }
+
+  it('-p 80 (a container port alone): a free host port, said in one line on stderr; the command runs', async () => {
+    const result = await probe(step, `run -p 80 sh -c 'echo ran'`);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toBe('ran\n');
+    expect(runtimeLines(result.stderr)).toEqual(['Published 0.0.0.0:32768->80/tcp']);
+    expect(result.marks.left).toBe('');
+  });
+
+  it('-p 8080:80 with a program of the host on port 8080: status 125, one line, nothing left', async () => {
+    const setup = String.raw`busybox nc -l -p 8080 >/dev/null & for _ in $(seq 100); do grep -qs ':1F90 [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done`;
+    const result = await probe(step, `run -p 8080:80 sh -c 'echo ran'`, { setup, after: links });
+    expectRefused(result, 125, /^0\.0\.0\.0:8080->80\/tcp: port 8080\/tcp is in use on this host$/);
+    expect(result.marks.links).toBe('0');
+  });
+});
+
 describe.concurrent('bad input: image options (step 10)', () => {
   const step = '10-overlay';
 

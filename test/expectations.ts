@@ -24,6 +24,9 @@ export const CHANGES: Record<ProbeId, string> = {
   'host-interfaces-visible': 'y 07:n',
   'loopback-up-alone': 'n 07:y 11:n', // 11: `lo` and `eth0`, its end of the veth pair
   'reaches-host': 'n 11:y', // 01-06 share the host's network: no link of their own
+  'reaches-world': 'y 07:n 12:y', // 01-06: the host's network; 12: through its NAT
+  'reaches-other-container': 'n 12:y', // 12: one bridge for all
+  'publishes-port': 'n 12:y',
   'types-into-terminal': 'y 08:n', // 08: a terminal of its own (shared/pty.ts)
   'root-writes-host-files': 'y 08:n',
   'root-is-host-root': 'y 08:n',

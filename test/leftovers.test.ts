@@ -10,7 +10,8 @@ const PARALLEL = 20;
 
 // What a container may leave behind, listed: mounts, cgroups under this sandbox's
 // CGROUP_PARENT, files in the state directory (step 10's images and writable layers),
-// and network interfaces (step 11's veth pairs). The tests compare the list before and
+// network interfaces (step 11's veth pairs), IPv4 addresses and nftables rules (step
+// 12's leases and published ports; its bridge and table stay by design). The tests compare the list before and
 // after, once a first run has made what stays by design (an image).
 const RESOURCES = String.raw`
 resources() {
@@ -18,6 +19,8 @@ resources() {
   for _ in $(seq 250); do ip -o link show | grep -q ': cfs-' || break; sleep 0.02; done
   {
     ip -o link show | awk -F': ' '{print "link " $2}'
+    ip -o -4 addr show | awk '{print "address " $2 " " $4}'
+    nft list ruleset 2>/dev/null | sed 's/^/nft /'
     awk '{print "mount " $5}' /proc/self/mountinfo
     ls -d /sys/fs/cgroup/$CGROUP_PARENT/* /sys/fs/cgroup/*/$CGROUP_PARENT/* 2>/dev/null | sed 's/^/cgroup /'
     find "$CONTAINER_STATE" -mindepth 1 | sed 's/^/file /'

@@ -46,6 +46,18 @@ function containerCgroups(): string[] {
   });
 }
 
+/**
+ * `nft list ruleset`, line by line. No nft: the suite cannot check step 12's rules, and
+ * says so (the step's own tests fail, saying why).
+ */
+function nftRuleset(): string[] {
+  try {
+    return execFileSync('nft', ['list', 'ruleset'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n');
+  } catch (error) {
+    return [`(no ruleset: ${(error as Error).message.split('\n')[0]})`];
+  }
+}
+
 /** `marker` is the RUN_MARKER=value pair that this run's sandboxes carry. */
 export function snapshotMachine(marker: string): Snapshot {
   return {
@@ -54,6 +66,10 @@ export function snapshotMachine(marker: string): Snapshot {
     'processes left by the tests': ourProcesses(marker),
     'System V IPC objects': lines(execFileSync('ipcs', ['-a'], { encoding: 'utf8' })),
     'network interfaces': readdirSync('/sys/class/net').sort(),
+    // Step 12's bridge network: addresses, the forwarding switch, and nftables rules.
+    'IPv4 addresses': lines(execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' })),
+    'IPv4 forwarding': [readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim()],
+    'nftables ruleset': nftRuleset(),
     'cgroups made by the tests': containerCgroups(),
   };
 }

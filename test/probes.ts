@@ -16,6 +16,23 @@ const MEMORY_TRIED = Math.ceil((MEMORY * 1.2) / 2 ** 20); // MiB
 const PIDS = LIMIT_FLAGS.pids.default;
 const PIDS_TRIED = PIDS * 2 + 40;
 
+/**
+ * Bash for the sandbox: the "outside world", a network namespace of its own at
+ * 203.0.113.2 with a web server (its page says hello-from-world), joined to the sandbox
+ * host (203.0.113.1) by a veth pair. It has no route back to the containers' networks:
+ * a container reaches it only through the host's NAT. `world <cmd>` runs a command there.
+ */
+export const WORLD = String.raw`
+ip netns add world
+ip link add wv0 type veth peer name eth0 netns world
+ip addr add 203.0.113.1/24 dev wv0; ip link set wv0 up
+ip -n world addr add 203.0.113.2/24 dev eth0; ip -n world link set eth0 up; ip -n world link set lo up
+mkdir -p "$SANDBOX_DIR/www"; echo hello-from-world >"$SANDBOX_DIR/www/index.html"
+world() { ip netns exec world "$@"; }
+world busybox httpd -p 80 -h "$SANDBOX_DIR/www"
+for _ in $(seq 100); do world grep -qs ':0050 [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
+`;
+
 export interface Probe {
   claim: string;
   script: string;
@@ -137,6 +154,43 @@ export const PROBES = {
         throw new ProbeError(`a gateway, not reached\nstdout: ${o.stdout}\nstderr: ${o.stderr}`);
       return reached;
     },
+  },
+  'reaches-world': {
+    claim: 'the container reaches the outside world (a web server beyond the host)',
+    // 01-06 share the host's network: they reach what it reaches. 07-11 have no route
+    // beyond the host; 12 goes through the host's NAT.
+    script: String.raw`${WORLD}
+      run sh -c 'timeout 5 wget -q -O - http://203.0.113.2/ 2>/dev/null' | tee "$SANDBOX_DIR/got"
+      echo "reached=$(grep -c hello-from-world "$SANDBOX_DIR/got")"`,
+    observe: (o) => answer(o, 'reached', count),
+  },
+  'reaches-other-container': {
+    claim: 'a container reaches another by its address',
+    // The first says its address on eth0 (none: it has no link of its own, as 01-10)
+    // and listens; the second sends it a line.
+    script: String.raw`node "$REPO/steps/$STEP/main.ts" run sh -c 'a=$(ip -4 -o addr show eth0 2>/dev/null | awk "{print \$4}" | cut -d/ -f1)
+        echo "address=$a"; [ -z "$a" ] || timeout 5 nc -l -p 7000' >"$SANDBOX_DIR/first" 2>/dev/null & first=$!
+      for _ in $(seq 500); do grep -q '^address=' "$SANDBOX_DIR/first" && break; sleep 0.02; done
+      a=$(sed -n 's/^address=//p' "$SANDBOX_DIR/first")
+      [ -z "$a" ] || { sleep 0.2; run sh -c 'echo hello-neighbour | nc -w 2 "$0" 7000' "$a" 2>/dev/null; }
+      wait $first; echo "address=$a"; echo "reached=$(grep -c hello-neighbour "$SANDBOX_DIR/first")"`,
+    observe: (o) => {
+      const reached = answer(o, 'reached', count);
+      if (!reached && answer(o, 'address', (v) => v !== '') && /^10\.201\./m.test(o.stdout))
+        throw new ProbeError(`an address on the bridge, not reached\nstdout: ${o.stdout}\nstderr: ${o.stderr}`);
+      return reached;
+    },
+  },
+  'publishes-port': {
+    claim: "a port published with -p 8080:80 reaches the container's server from another machine",
+    // The world asks the host's address; steps without -p take it for the command.
+    script: String.raw`${WORLD}
+      node "$REPO/steps/$STEP/main.ts" run -p 8080:80 sh -c 'echo hello-inside >/tmp/index.html; httpd -p 80 -h /tmp && echo serving; sleep 3' >"$SANDBOX_DIR/out" 2>/dev/null & r=$!
+      for _ in $(seq 500); do grep -q serving "$SANDBOX_DIR/out" && break; kill -0 $r 2>/dev/null || break; sleep 0.02; done
+      world timeout 5 busybox wget -q -O - http://203.0.113.1:8080/ 2>/dev/null | tee "$SANDBOX_DIR/got"
+      kill $r 2>/dev/null; wait $r
+      echo "reached=$(grep -c hello-inside "$SANDBOX_DIR/got")"`,
+    observe: (o) => answer(o, 'reached', count),
   },
   'types-into-terminal': {
     claim: "the container types into the caller's terminal, whose shell then runs it (TIOCSTI)",

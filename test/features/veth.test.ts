@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import { START, value } from '../background.ts';
-import { stepsWhere } from '../expectations.ts';
+import { EXPECTED, stepsWhere } from '../expectations.ts';
 import { inSandbox } from '../sandbox.ts';
 
 // Bash for the sandbox, which is the host here: it has a network namespace of its own.
@@ -14,14 +14,19 @@ gone() { for _ in $(seq 250); do [ "$(links)" = 0 ] && break; sleep 0.02; done; 
 SELF='echo "address=$(ip -o -4 addr show eth0 | awk "{print \$4}")"; echo "gateway=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p")"'
 `;
 
-/** "10.200.1.6/30" -> the number of its /30 */
+/** "10.200.1.6/30" -> the number of its /30 ("10.201.0.2/16": of its /16) */
 const subnetOf = (cidr: string) =>
   cidr
     .split('/')[0]!
     .split('.')
-    .reduce((n, byte) => n * 256 + Number(byte), 0) >>> 2;
+    .reduce((n, byte) => n * 256 + Number(byte), 0) >>>
+  (32 - Number(cidr.split('/')[1] ?? 30));
 
 for (const step of stepsWhere('reaches-host')) {
+  // From step 12 on, the host's end is a port of the bridge cfs0, which has the address
+  // (the gateway) for every container: a /16 of 10.201.0.0/16, not a /30 per container.
+  const bridged = EXPECTED[step]!['reaches-other-container'];
+  const ADDRESS = bridged ? /^10\.201\.\d+\.\d+\/16$/ : /^10\.200\.\d+\.\d+\/30$/;
   describe.concurrent(`step ${step}: a veth pair to the host`, () => {
     const sandbox = (script: string) => inSandbox(START + HELPERS + script, { step, ...inject('sandbox') });
 
@@ -34,7 +39,7 @@ for (const step of stepsWhere('reaches-host')) {
           gw=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p")
           ping -c 1 -W 2 "$gw" >/dev/null && echo ping=ok
           echo hello-host | nc -w 2 "$gw" 7777; echo started; exec sleep 1000'
-        echo "host=$(ip -o -4 addr show | awk '$2 ~ /^cfs-/ {print $4}')"
+        echo "host=$(ip -o -4 addr show | awk '$2 ~ /^cfs/ {print $4}')"
         echo "up=$(ip -o link show up | grep -c ': cfs-')"
         container=$(sed -n 's/^address=\([0-9.]*\).*/\1/p' "$SANDBOX_DIR/out")
         busybox ping -c 1 -W 2 "$container" >/dev/null && echo host_ping=ok
@@ -44,9 +49,9 @@ for (const step of stepsWhere('reaches-host')) {
         echo "left=$(gone)"
         cat "$SANDBOX_DIR/out"`);
       const [address, gateway] = [value(outcome, 'address'), value(outcome, 'gateway')];
-      expect(address, outcome.stdout + outcome.stderr).toMatch(/^10\.200\.\d+\.\d+\/30$/);
-      expect(value(outcome, 'host')).toBe(`${gateway}/30`); // the host's end is the gateway
-      expect(subnetOf(address!)).toBe(subnetOf(gateway!)); // one /30, two ends
+      expect(address, outcome.stdout + outcome.stderr).toMatch(ADDRESS);
+      expect(value(outcome, 'host')).toBe(`${gateway}/${address!.split('/')[1]}`); // the host's end (12+: the bridge) is the gateway
+      expect(subnetOf(address!)).toBe(subnetOf(`${gateway}/${address!.split('/')[1]}`)); // one subnet, two ends
       expect(value(outcome, 'interfaces')).toBe('eth0 lo ');
       expect(value(outcome, 'up')).toBe('1');
       expect(value(outcome, 'ping')).toBe('ok');
@@ -67,9 +72,10 @@ for (const step of stepsWhere('reaches-host')) {
         for i in 1 2; do sed "s/^/$i-/" "$SANDBOX_DIR/out-$i"; done
         echo "left=$(gone)"`);
       const [one, two] = [value(outcome, '1-address'), value(outcome, '2-address')];
-      expect(one, outcome.stdout + outcome.stderr).toMatch(/^10\.200\./);
-      expect(two).toMatch(/^10\.200\./);
-      expect(subnetOf(one!)).not.toBe(subnetOf(two!));
+      expect(one, outcome.stdout + outcome.stderr).toMatch(ADDRESS);
+      expect(two).toMatch(ADDRESS);
+      expect(one).not.toBe(two);
+      if (!bridged) expect(subnetOf(one!)).not.toBe(subnetOf(two!));
       expect(value(outcome, '1-ping')).toBe('ok');
       expect(value(outcome, '2-ping')).toBe('ok');
       expect(value(outcome, 'left')).toBe('0');
@@ -87,11 +93,12 @@ for (const step of stepsWhere('reaches-host')) {
       expect(value(outcome, 'processes')).toBe('0');
     });
 
-    // A host whose addresses cover all of 10.200.0.0/16, and an `ip` that fails: one line
+    // A host whose addresses cover all of 10.200.0.0/16 (12+: all of 10.0.0.0/8, every
+    // network the bridge could take), and an `ip` that fails: one line
     // that names the call, status 125, the command never runs, nothing is left.
     it('no free subnet, or ip failing: one line, status 125, nothing left', async () => {
       const outcome = await sandbox(String.raw`
-        ip link add br-taken type bridge && ip addr add 10.200.0.1/16 dev br-taken
+        ip link add br-taken type bridge && ip addr add ${bridged ? '10.0.0.1/8' : '10.200.0.1/16'} dev br-taken
         run sh -c 'echo command-ran' 2>"$SANDBOX_DIR/err"; echo "full=$?"; echo "full_err=$(grep -v '^Running' "$SANDBOX_DIR/err")"
         ip link del br-taken
         real_ip=$(command -v ip); mkdir "$SANDBOX_DIR/bin"; printf '%s\n' '#!/bin/sh' 'input=$(cat)' \
@@ -103,10 +110,15 @@ for (const step of stepsWhere('reaches-host')) {
         echo "cgroups=$(ls -d /sys/fs/cgroup/$CGROUP_PARENT/* /sys/fs/cgroup/*/$CGROUP_PARENT/* 2>/dev/null | wc -l)"`);
       expect(outcome.stdout).not.toContain('command-ran');
       expect(value(outcome, 'full'), outcome.stderr).toBe('125');
-      expect(value(outcome, 'full_err')).toBe('veth: no free /30 left in 10.200.0.0/16 on this host');
+      expect(value(outcome, 'full_err')).toBe(
+        bridged
+          ? 'bridge: every /16 from 10.201.0.0 to 10.254.0.0 overlaps an address of this host'
+          : 'veth: no free /30 left in 10.200.0.0/16 on this host',
+      );
       expect(value(outcome, 'failing')).toBe('125');
       expect(value(outcome, 'failing_err')).toMatch(
-        /^ip link add cfs-[0-9a-f]{8} type veth peer name eth0 netns \d+: RTNETLINK answers: Operation not permitted$/,
+        // 12+: the first `link add` is the bridge's
+        /^ip link add cfs(0 type bridge|-[0-9a-f]{8} type veth peer name eth0 netns \d+): RTNETLINK answers: Operation not permitted$/,
       );
       expect(value(outcome, 'left')).toBe('0');
       expect(value(outcome, 'layers')).toBe('0');

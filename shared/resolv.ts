@@ -1,0 +1,36 @@
+// The container's /etc/resolv.conf, as docker writes it: the host's, less what cannot
+// work from inside. A nameserver on the host's loopback (systemd-resolved's stub,
+// 127.0.0.53; dnsmasq's 127.0.0.1) is the container's own loopback inside, where no
+// one answers: those go, and when none is left, public ones take their place.
+import { chownSync, lstatSync, mkdirSync } from 'node:fs';
+import { fsError } from './libc.ts';
+
+const FALLBACK = ['8.8.8.8', '8.8.4.4']; // docker's
+
+/** The resolv.conf for a container, from the host's. */
+export function containerResolvConf(host: string): string {
+  const lines = host.split('\n').filter((line) => /^(nameserver|search|domain|options)\s/.test(line));
+  const loopback = (line: string) => /^nameserver\s+(127\.|::1\s*$)/.test(line);
+  const kept = lines.filter((line) => !loopback(line) && !/^nameserver\s+.*:/.test(line)); // no IPv6 on the bridge
+  const servers = kept.some((line) => line.startsWith('nameserver')) ? [] : FALLBACK.map((address) => `nameserver ${address}`);
+  return `${[...servers, ...kept].join('\n')}\n`;
+}
+
+/**
+ * upper/etc in the container's writable layer, made like the image's /etc (mode, owner),
+ * for its resolv.conf: there, before the overlay is made, the file hides the image's.
+ * Not written through the image's /etc: a symlink there (`/etc/resolv.conf ->
+ * /etc/passwd`, or /etc itself) would lead root's write anywhere on the host.
+ */
+export function upperEtc(upper: string, image: string): string {
+  const etc = `${upper}/etc`;
+  try {
+    const like = lstatSync(`${image}/etc`, { throwIfNoEntry: false });
+    const directory = like?.isDirectory() ? like : undefined;
+    mkdirSync(etc, { mode: directory ? directory.mode & 0o7777 : 0o755 });
+    if (directory) chownSync(etc, directory.uid, directory.gid);
+  } catch (error) {
+    throw fsError(`mkdir ${etc}`, error);
+  }
+  return etc;
+}

@@ -1,0 +1,173 @@
+import { describe, expect, inject, it } from 'vitest';
+import { START, value } from '../background.ts';
+import { stepsWhere } from '../expectations.ts';
+import { WORLD } from '../probes.ts';
+import { inSandbox } from '../sandbox.ts';
+
+// Bash for the sandbox, which is the host here, with an "outside world" of its own
+// (test/probes.ts's WORLD: 203.0.113.2, a web server, no route to the containers).
+// `network` lists what the bridge network holds besides the bridge and the table, which
+// stay by design: veth ends, addresses, leases in use, rules of published ports. `gone`
+// waits (the kernel destroys a dead container's veth pair in the background), then lists.
+const HELPERS = String.raw`
+ip link set lo up
+network() {
+  ip -o link show | awk -F': ' '$2 ~ /^cfs-/ {print "link " $2}'
+  ip -o -4 addr show | awk '$2 != "lo" && $2 != "cfs0" && $2 != "wv0" {print "address " $2 " " $4}'
+  nft list chain ip container-from-scratch published 2>/dev/null | grep dnat | sed 's/^\s*/rule /'
+  for f in /run/container-from-scratch/bridge/leases/*; do [ -e "$f" ] && ! flock -n "$f" true && echo "lease $f"; done
+}
+gone() { for _ in $(seq 250); do [ -z "$(network)" ] && break; sleep 0.02; done; network | tr '\n' ' '; }
+page() { timeout 5 busybox wget -q -O - "$@" 2>&1; }
+SERVE='echo "hello-from-$(hostname)-$(ip -4 -o addr show eth0 | awk "{print \$4}")" >/tmp/index.html; httpd -p 80 -h /tmp && echo started; exec sleep 1000'
+`;
+
+for (const step of stepsWhere('reaches-other-container')) {
+  describe.concurrent(`step ${step}: a bridge, NAT, DNS, published ports`, () => {
+    const sandbox = (script: string, timeoutMs = 30_000) =>
+      inSandbox(START + WORLD + HELPERS + script, { step, timeoutMs, ...inject('sandbox') });
+
+    it('the world is reached through the NAT, as the host; two containers talk by address; nothing left after', async () => {
+      const outcome = await sandbox(String.raw`
+        echo "direct=$(world ip route get 10.201.0.2 2>&1 | grep -c unreachable)"  # the world has no route back
+        start sh -c 'ip -4 -o addr show eth0 | awk "{print \"first=\" \$4}"; echo started; exec nc -l -p 7000'
+        first=$(sed -n 's/^first=\([0-9.]*\).*/\1/p' "$SANDBOX_DIR/out"); grep '^first=' "$SANDBOX_DIR/out"
+        run sh -c 'echo "world=$(timeout 5 wget -q -O - http://203.0.113.2/)"; echo hello-neighbour | nc -w 2 "$0" 7000' "$first"
+        wait $runtime; echo "status=$?"; grep hello-neighbour "$SANDBOX_DIR/out" | sed 's/^/neighbour=/'
+        echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
+        echo "seen_by_world=$(world cat /proc/net/nf_conntrack 2>/dev/null | wc -l)"
+        echo "left=$(gone)"
+        echo "bridge=$(ip -o -4 addr show cfs0 | awk '{print $4}')"`);
+      expect(value(outcome, 'direct'), outcome.stdout + outcome.stderr).toBe('1');
+      expect(value(outcome, 'world')).toBe('hello-from-world');
+      expect(value(outcome, 'first')).toMatch(/^10\.201\.0\.\d+\/16$/);
+      expect(value(outcome, 'neighbour')).toBe('hello-neighbour');
+      expect(value(outcome, 'status')).toBe('0');
+      expect(value(outcome, 'ip_forward')).toBe('1');
+      expect(value(outcome, 'left')).toBe('');
+      expect(value(outcome, 'bridge')).toBe('10.201.0.1/16'); // kept, as docker0
+    });
+
+    it('a published port answers from the world, from localhost, from another container (hairpin); the rules go with it', async () => {
+      const outcome = await sandbox(String.raw`
+        start -p 8080:80 -p 127.0.0.1:9090:80 sh -c "$SERVE"
+        echo "world=$(world sh -c 'timeout 5 busybox wget -q -O - http://203.0.113.1:8080/')"
+        echo "localhost=$(page http://127.0.0.1:8080/)"
+        echo "local_only=$(page http://127.0.0.1:9090/)"
+        echo "local_only_from_world=$(world sh -c 'timeout 5 busybox wget -q -O - http://203.0.113.1:9090/ 2>&1 | grep -c refused')"
+        echo "rules=$(nft list chain ip container-from-scratch published | grep -c dnat)"
+        run sh -c 'echo "hairpin=$(timeout 5 wget -q -O - http://203.0.113.1:8080/)"'
+        kill -TERM $runtime; wait $runtime; echo "status=$?"
+        echo "left=$(gone)"`);
+      expect(value(outcome, 'world'), outcome.stdout + outcome.stderr).toMatch(/^hello-from-container-demo-10\.201\.0\.\d+\/16$/);
+      expect(value(outcome, 'localhost')).toBe(value(outcome, 'world'));
+      expect(value(outcome, 'local_only')).toBe(value(outcome, 'world'));
+      expect(value(outcome, 'local_only_from_world')).toBe('1');
+      expect(value(outcome, 'rules')).toBe('2');
+      expect(value(outcome, 'hairpin')).toBe(value(outcome, 'world'));
+      expect(value(outcome, 'status')).toBe('143');
+      expect(value(outcome, 'left')).toBe('');
+    });
+
+    it('20 containers at once: 20 addresses, all reach the world; nothing left after', { timeout: 120_000 }, async () => {
+      const outcome = await sandbox(
+        String.raw`
+        # All alive at once: each waits, once it has said its address and what the world
+        # answered, for its stdin to end, which it does once all twenty have spoken.
+        for i in $(seq 20); do
+          (while [ ! -e "$SANDBOX_DIR/go" ]; do sleep 0.05; done) |
+            run sh -c 'echo "$(ip -4 -o addr show eth0 | awk "{print \$4}") $(timeout 10 wget -q -O - http://203.0.113.2/)"; cat >/dev/null' >"$SANDBOX_DIR/out-$i" 2>"$SANDBOX_DIR/err-$i" &
+        done
+        for _ in $(seq 2500); do [ "$(cat "$SANDBOX_DIR"/out-* 2>/dev/null | wc -l)" -ge 20 ] && break; sleep 0.02; done
+        echo "alive=$(ip -o link show | grep -c ': cfs-')"; touch "$SANDBOX_DIR/go"
+        wait
+        echo "reached=$(cat "$SANDBOX_DIR"/out-* | grep -c ' hello-from-world$')"
+        echo "addresses=$(cut -d' ' -f1 "$SANDBOX_DIR"/out-* | sort -u | grep -c '^10\.201\.')"
+        echo "errors=$(cat "$SANDBOX_DIR"/err-* | grep -vc '^Running')"
+        echo "left=$(gone)"`,
+        110_000,
+      );
+      expect(value(outcome, 'reached'), outcome.stdout + outcome.stderr).toBe('20');
+      expect(value(outcome, 'alive')).toBe('20');
+      expect(value(outcome, 'addresses')).toBe('20');
+      expect(value(outcome, 'errors')).toBe('0');
+      expect(value(outcome, 'left')).toBe('');
+    });
+
+    it("resolv.conf: the host's nameservers; public ones when the host's is a loopback stub; never through an image's symlink", async () => {
+      const outcome = await sandbox(String.raw`
+        printf 'nameserver 192.0.2.53\nsearch example.org\n' >"$SANDBOX_DIR/resolv"; mount --bind "$SANDBOX_DIR/resolv" /etc/resolv.conf
+        echo "plain=$(run cat /etc/resolv.conf 2>/dev/null | tr '\n' ' ')"
+        printf 'nameserver 127.0.0.53\noptions edns0\n' >"$SANDBOX_DIR/resolv"
+        echo "stub=$(run cat /etc/resolv.conf 2>/dev/null | tr '\n' ' ')"
+        # an image whose resolv.conf leads to a file of the host's: that file is not written
+        echo host-file >"$SANDBOX_DIR/victim"; ln -sfn "$SANDBOX_DIR/victim" "$CONTAINERFS/etc/resolv.conf"
+        echo "symlinked=$(run head -1 /etc/resolv.conf 2>/dev/null)"; echo "victim=$(cat "$SANDBOX_DIR/victim")"`);
+      expect(value(outcome, 'plain'), outcome.stderr).toBe('nameserver 192.0.2.53 search example.org ');
+      expect(value(outcome, 'stub')).toBe('nameserver 8.8.8.8 nameserver 8.8.4.4 options edns0 ');
+      expect(value(outcome, 'symlinked')).toBe('nameserver 8.8.8.8');
+      expect(value(outcome, 'victim')).toBe('host-file');
+    });
+
+    // One line, status 125, the command never runs, nothing left: not a veth, a lease, a rule.
+    it('a port already published, or busy on the host; -p 80 picks one and says it', async () => {
+      const outcome = await sandbox(String.raw`
+        start -p 8080:80 sh -c "$SERVE"
+        run -p 8080:80 sh -c 'echo command-ran' 2>"$SANDBOX_DIR/e1"; echo "published=$?"; echo "published_err=$(grep -v '^Running' "$SANDBOX_DIR/e1")"
+        busybox nc -l -p 7070 & server=$!
+        for _ in $(seq 100); do grep -qs ':1B9E [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
+        run -p 7070:80 sh -c 'echo command-ran' 2>"$SANDBOX_DIR/e2"; echo "busy=$?"; echo "busy_err=$(grep -v '^Running' "$SANDBOX_DIR/e2")"
+        kill $server
+        run -p 80 sh -c 'echo ran' 2>"$SANDBOX_DIR/e3"; echo "auto=$?"; echo "auto_err=$(grep -v '^Running' "$SANDBOX_DIR/e3")"
+        kill -TERM $runtime; wait $runtime
+        echo "left=$(gone)"
+        echo "layers=$(ls "$CONTAINER_STATE/containers" 2>/dev/null | wc -l)"`);
+      expect(outcome.stdout, outcome.stderr).not.toContain('command-ran');
+      expect(value(outcome, 'published')).toBe('125');
+      expect(value(outcome, 'published_err')).toBe('0.0.0.0:8080->80/tcp: port 8080/tcp is already published by another container');
+      expect(value(outcome, 'busy')).toBe('125');
+      expect(value(outcome, 'busy_err')).toBe('0.0.0.0:7070->80/tcp: port 7070/tcp is in use on this host');
+      expect(value(outcome, 'auto')).toBe('0');
+      expect(value(outcome, 'auto_err')).toBe('Published 0.0.0.0:32768->80/tcp');
+      expect(value(outcome, 'left')).toBe('');
+      expect(value(outcome, 'layers')).toBe('0');
+    });
+
+    it('the runtime killed with SIGKILL: its rules stay, its address waits; npm run clean removes them, then the bridge and table', async () => {
+      const outcome = await sandbox(String.raw`
+        start -p 8080:80 sh -c 'echo started; exec sleep 1000'
+        kill -KILL $runtime; wait $runtime 2>/dev/null
+        for _ in $(seq 250); do ip -o link show | grep -q ': cfs-' || break; sleep 0.02; done
+        echo "after_kill=$(nft list chain ip container-from-scratch published | grep -c dnat)"
+        run -p 8080:80 sh -c 'ip -4 -o addr show eth0 | awk "{print \"next=\" \$4}"' 2>/dev/null
+        node scripts/clean.ts | grep -E 'removed the (rule|bridge|nftables)' | sed 's/^ */cleaned=/'
+        echo "table=$(nft list tables | grep -c container-from-scratch)"
+        echo "bridge=$(ip -o link show cfs0 2>/dev/null | wc -l)"
+        echo "left=$(gone)"`);
+      expect(value(outcome, 'after_kill'), outcome.stdout + outcome.stderr).toBe('1');
+      expect(value(outcome, 'next')).toBe('10.201.0.3/16'); // not .2: rules may still send packets there
+      expect(outcome.stdout.match(/^cleaned=.*/gm)).toEqual([
+        expect.stringMatching(/^cleaned=removed the rule tcp dport 8080 dnat to 10\.201\.0\.2:80 comment "[0-9a-f]{12}"$/),
+        'cleaned=removed the bridge cfs0',
+        'cleaned=removed the nftables table ip container-from-scratch',
+      ]);
+      expect(value(outcome, 'table')).toBe('0');
+      expect(value(outcome, 'bridge')).toBe('0');
+      expect(value(outcome, 'left')).toBe('');
+    });
+
+    it('no nft on the machine: one line that says to install nftables, status 125, no bridge left', async () => {
+      const outcome = await sandbox(String.raw`
+        # A PATH with every program but nft: /usr/sbin's, less nft, and no /usr/sbin itself.
+        mkdir "$SANDBOX_DIR/sbin"; for f in /usr/sbin/*; do [ "$(basename "$f")" = nft ] || ln -s "$f" "$SANDBOX_DIR/sbin/"; done
+        PATH="$SANDBOX_DIR/sbin:$(dirname "$(command -v node)"):/usr/bin:/bin" run /bin/true 2>"$SANDBOX_DIR/e"; echo "status=$?"
+        echo "err=$(grep -v '^Running' "$SANDBOX_DIR/e")"
+        echo "bridge=$(ip -o link show cfs0 2>/dev/null | wc -l)"
+        echo "left=$(gone)"`);
+      expect(value(outcome, 'status'), outcome.stdout + outcome.stderr).toBe('125');
+      expect(value(outcome, 'err')).toBe('nft: not found: install nftables (sudo apt-get install nftables)');
+      expect(value(outcome, 'bridge')).toBe('0');
+      expect(value(outcome, 'left')).toBe('');
+    });
+  });
+}
