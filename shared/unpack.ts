@@ -9,8 +9,22 @@
 //   layer deletes <name>) a character device 0:0 named <name>, and `.wh..wh..opq`
 //   (the directory hides what the layers below have in it) the xattr
 //   trusted.overlay.opaque=y on the directory.
-import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import {
+  chmodSync,
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
 import { lsetxattr, mknod, S_IFCHR, S_IFIFO } from './libc.ts';
 import type { TarEntry } from './tar.ts';
 
@@ -124,16 +138,18 @@ export class Unpacker {
   }
 
   private async file(entry: TarEntry, path: string): Promise<void> {
-    // 'wx': O_CREAT | O_EXCL, which never follows a symlink put there meanwhile
-    const file = await open(path, 'wx', 0o600);
+    // 'wx': O_CREAT | O_EXCL, which never follows a symlink put there meanwhile. The
+    // writes are synchronous: a pull does nothing else meanwhile, and each awaited
+    // write would cost a trip through libuv's thread pool.
+    const fd = openSync(path, 'wx', 0o600);
     try {
-      for await (const chunk of entry.body) await file.write(chunk);
+      for await (const chunk of entry.body) writeSync(fd, chunk);
       this.bytes += entry.size;
-      await file.chown(entry.uid, entry.gid);
-      await file.chmod(entry.mode); // after chown, which clears setuid bits
-      await file.utimes(entry.mtime, entry.mtime);
+      fchownSync(fd, entry.uid, entry.gid);
+      fchmodSync(fd, entry.mode); // after chown, which clears setuid bits
+      futimesSync(fd, entry.mtime, entry.mtime);
     } finally {
-      await file.close();
+      closeSync(fd);
     }
   }
 }
