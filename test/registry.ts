@@ -66,3 +66,13 @@ build_two_layer() {
     --config.cmd sh --config.cmd -c --config.cmd 'echo "cwd=$(pwd) greeting=$GREETING id=$(id -u):$(id -g) ls=$(ls | tr "\n" " ") opaque=$(ls /opaque)"; cat /etc/motd'
 }
 `;
+
+/** The image the course pages pull (steps/10-overlay/README.md): build_two_layer's. */
+const COURSE_IMAGE = '127.0.0.1:5000/course/hello:v1';
+
+/** For a transcript that pulls COURSE_IMAGE, the script that serves it first; '' for others. */
+export function courseRegistry(transcript: string): string {
+  if (!transcript.includes(COURSE_IMAGE)) return '';
+  return `REGISTRY_BIN=${registryTools()}\n${REGISTRY_FUNCTIONS}
+{ start_registry 5000 && build_two_layer "$SANDBOX_DIR/oci" && push "$SANDBOX_DIR/oci:two" 5000/course/hello:v1; } >/dev/null || echo "the course's registry did not start" >&2\n`;
+}
