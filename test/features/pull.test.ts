@@ -153,6 +153,24 @@ describe.concurrent('npm run image -- pull', () => {
     expect(value(outcome, 'left')).toBe('0');
   });
 
+  it('blobs sent from another host (a redirect); plain HTTP only to this machine, or with --insecure', async () => {
+    const outcome = await sandbox(
+      TWO_LAYER +
+        String.raw`
+      node test/fixtures/cutting-proxy.ts 5006 5000 redirect & wait_port 5006
+      npm run -s image -- pull 127.0.0.1:5006/test/two-layer:v1 2>&1 | sed 's/^/redirected=/'
+      ip addr add 10.254.0.1/32 dev lo
+      sed 's/127.0.0.1:5000/10.254.0.1:5007/' "$SANDBOX_DIR/registry-5000/config.yml" >"$SANDBOX_DIR/far.yml"
+      "$REGISTRY_BIN" serve "$SANDBOX_DIR/far.yml" >/dev/null 2>&1 &
+      for _ in $(seq 100); do (exec 3<>/dev/tcp/10.254.0.1/5007) 2>/dev/null && break; sleep 0.1; done
+      npm run -s image -- pull 10.254.0.1:5007/test/two-layer:v1 2>&1 | sed 's/^/https=/'
+      npm run -s image -- pull --insecure 10.254.0.1:5007/test/two-layer:v1 2>&1 | sed 's/^/insecure=/'`,
+    );
+    expect(value(outcome, 'redirected'), outcome.stderr).toMatch(/^Pulled 127\.0\.0\.1:5006\/test\/two-layer:v1/);
+    expect(value(outcome, 'https')).toMatch(/^image pull: https:\/\/10\.254\.0\.1:5007\/v2\/test\/two-layer\/manifests\/v1: /); // TLS to a plain HTTP server
+    expect(value(outcome, 'insecure')).toMatch(/^Pulled 10\.254\.0\.1:5007\/test\/two-layer:v1/);
+  });
+
   it('a server that stops mid-layer: a dropped connection is resumed; one that keeps dropping fails; a pull killed midway is cleaned', async () => {
     const outcome = await sandbox(
       TWO_LAYER +
