@@ -104,7 +104,7 @@ async function run(given: string[], { image: name, keep, memory, pids, cpus }: I
       import.meta.filename,
       'child',
       `--root=${layer.rootfs}`,
-      `--process=${JSON.stringify(processSpec(image.config, HOSTNAME))}`,
+      `--process=${JSON.stringify(processSpec(image, HOSTNAME))}`,
       '--',
       ...command,
     ],

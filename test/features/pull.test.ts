@@ -80,6 +80,24 @@ describe.concurrent('npm run image -- pull', () => {
     expect(value(outcome, 'rm3')).toMatch(/^image rm: no image named .*two-layer:docker$|^no image named/);
   });
 
+  it("a user by name, from the image's /etc/passwd and /etc/group; one it lacks: 125, one line", async () => {
+    const outcome = await sandbox(
+      TWO_LAYER +
+        String.raw`
+      for user in nobody nobody:root ghost; do
+        umoci config --image "$SANDBOX_DIR/oci:two" --tag "$(echo "$user" | tr : -)" --config.user "$user" >/dev/null
+        push "$SANDBOX_DIR/oci:$(echo "$user" | tr : -)" "5000/test/user:$(echo "$user" | tr : -)"
+        npm run -s image -- pull "127.0.0.1:5000/test/user:$(echo "$user" | tr : -)" 2>/dev/null
+        run --image "127.0.0.1:5000/test/user:$(echo "$user" | tr : -)" sh -c 'echo "ids=$(id -u):$(id -g)"' 2>"$SANDBOX_DIR/err" | sed "s/^/$user /"
+        echo "$user status=${'$'}{PIPESTATUS[0]} err=$(grep -v '^Running' "$SANDBOX_DIR/err")"
+      done`,
+    );
+    expect(outcome.stdout, outcome.stderr).toContain('nobody ids=65534:65534\n');
+    expect(outcome.stdout).toContain('nobody:root ids=65534:0\n');
+    expect(outcome.stdout).toMatch(/^ghost status=125 err=the image's user ghost is not in its \/etc\/passwd$/m);
+    expect(outcome.stdout).not.toContain('ghost ids=');
+  });
+
   it("a multi-arch index: this machine's platform is the one pulled", async () => {
     const outcome = await sandbox(
       TWO_LAYER +
