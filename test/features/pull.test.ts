@@ -98,6 +98,51 @@ describe.concurrent('npm run image -- pull', () => {
     expect(outcome.stdout).not.toContain('ghost ids=');
   });
 
+  it('layers compressed with gzip, zstd, or not at all; schema 1 refused in one line', async () => {
+    const outcome = await sandbox(String.raw`
+      l="$SANDBOX_DIR/l"; mkdir -p "$l/top/etc"; echo "on top" >"$l/top/etc/motd"
+      tar -cf "$l/base.tar" -C "$CONTAINERFS" . && tar -cf "$l/top.tar" -C "$l/top" .
+      for how in gzip zstd plain; do
+        node test/fixtures/oci-layout.ts "$SANDBOX_DIR/$how" v1 "$how:$l/base.tar" "$how:$l/top.tar" -- cat /etc/motd
+        node test/fixtures/push-raw.ts "$SANDBOX_DIR/$how" v1 "127.0.0.1:5000/test/$how:v1" # skopeo would gzip a plain layer
+        echo "$how as=$(skopeo inspect --tls-verify=false --raw "docker://127.0.0.1:5000/test/$how:v1" | grep -o 'layer.v1.tar[+a-z]*' | sort -u)"
+        npm run -s image -- pull "127.0.0.1:5000/test/$how:v1" 2>/dev/null; echo "$how pull=$?"
+        run --image "127.0.0.1:5000/test/$how:v1" 2>/dev/null | sed "s/^/$how says /"
+      done
+      start_registry 5010 "compatibility: {schema1: {enabled: true}}"
+      build_two_layer "$SANDBOX_DIR/oci" >/dev/null && push "$SANDBOX_DIR/oci:two" 5010/test/old:v1 --format v2s1
+      npm run -s image -- pull 127.0.0.1:5010/test/old:v1 2>&1 | sed 's/^/schema1=/'`);
+    expect(outcome.stdout).toContain('gzip as=layer.v1.tar+gzip\n');
+    expect(outcome.stdout).toContain('zstd as=layer.v1.tar+zstd\n');
+    expect(outcome.stdout).toContain('plain as=layer.v1.tar\n');
+    for (const how of ['gzip', 'zstd', 'plain']) {
+      expect(outcome.stdout, outcome.stderr).toContain(`${how} pull=0\n${how} says on top\n`);
+    }
+    expect(value(outcome, 'schema1')).toBe(
+      "image pull: test/old:v1 has a schema 1 manifest (docker's format before 2017), which this runtime does not read",
+    );
+  });
+
+  it('a layer with a file through its own symlink is refused; a device node is left out, with a note', async () => {
+    const outcome = await sandbox(String.raw`
+      l="$SANDBOX_DIR/l"; mkdir -p "$l/s/real" "$l/d/dev" "$SANDBOX_DIR/outside"; echo evil >"$l/s/real/file"
+      ln -s "$SANDBOX_DIR/outside" "$l/s/link"
+      tar -cf "$l/sym.tar" -C "$l/s" link && tar -rf "$l/sym.tar" -C "$l/s" --transform 's,^real,link,' real/file
+      mknod "$l/d/dev/sda" b 8 0; tar -cf "$l/dev.tar" -C "$l/d" . && tar -cf "$l/base.tar" -C "$CONTAINERFS" .
+      node test/fixtures/oci-layout.ts "$SANDBOX_DIR/sym" v1 "gzip:$l/base.tar" "gzip:$l/sym.tar" && push "$SANDBOX_DIR/sym:v1" 5000/test/sym:v1
+      node test/fixtures/oci-layout.ts "$SANDBOX_DIR/dev" v1 "gzip:$l/base.tar" "gzip:$l/dev.tar" && push "$SANDBOX_DIR/dev:v1" 5000/test/dev:v1
+      npm run -s image -- pull 127.0.0.1:5000/test/sym:v1 2>&1 | sed 's/^/sym=/'
+      echo "outside=$(ls -A "$SANDBOX_DIR/outside" | wc -l) left=$(store)"
+      npm run -s image -- pull 127.0.0.1:5000/test/dev:v1 2>&1 | sed 's/^/dev=/'
+      run --image 127.0.0.1:5000/test/dev:v1 sh -c 'echo "sda=$(ls /dev/sda 2>/dev/null | wc -l)"' 2>/dev/null`);
+    expect(value(outcome, 'sym'), outcome.stderr).toMatch(
+      /^image pull: layer sha256:[0-9a-f]{64}: \.?\/?link\/file: goes through the symlink link$/,
+    );
+    expect(value(outcome, 'outside')).toBe('0 left=0'); // nothing written outside, no image, no layer
+    expect(outcome.stdout).toMatch(/^dev=layer sha256:[0-9a-f]{64}: 1 device node\(s\) left out \(\.\/dev\/sda\)$/m);
+    expect(value(outcome, 'sda')).toBe('0');
+  });
+
   it("a multi-arch index: this machine's platform is the one pulled", async () => {
     const outcome = await sandbox(
       TWO_LAYER +
