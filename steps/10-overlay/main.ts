@@ -1,6 +1,6 @@
 // Step 10: the root filesystem becomes a read-only image plus a writable layer per
 // container, mounted as one tree by overlayfs.
-//   node steps/10-overlay/main.ts run [--image busybox] [--keep] [--memory 64m] ... <cmd> <args>
+//   node steps/10-overlay/main.ts run [--image busybox] [--keep] [--memory 64m] ... [<cmd> <args>]
 // Until now every container wrote straight into the one shared root filesystem: a
 // file one container left in /tmp was there for the next. Now the image is only read;
 // what a container writes lands in its own layer, deleted when it exits (kept with

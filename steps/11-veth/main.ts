@@ -1,5 +1,5 @@
 // Step 11: a network of its own: a veth pair to the host.
-//   node steps/11-veth/main.ts run [--image busybox] [--keep] [--memory 64m] ... <cmd> <args>
+//   node steps/11-veth/main.ts run [--image busybox] [--keep] [--memory 64m] ... [<cmd> <args>]
 // Until now the container's network namespace held only `lo`: nothing in it could
 // reach anything outside. Now a veth pair (a virtual cable: what one end sends, the
 // other receives) joins it to the host: `cfs-<id>` on the host, `eth0` inside, an

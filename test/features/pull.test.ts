@@ -80,6 +80,22 @@ describe.concurrent('npm run image -- pull', () => {
     expect(value(outcome, 'rm3')).toMatch(/^image rm: no image named .*two-layer:docker$|^no image named/);
   });
 
+  it('rm of a pulled image a kept writable layer is on: refused, until the layer goes', async () => {
+    const outcome = await sandbox(
+      TWO_LAYER +
+        String.raw`
+      npm run -s image -- pull ${REF}:v1 2>/dev/null
+      run --keep --image ${REF}:v1 true 2>/dev/null
+      npm run -s image -- rm ${REF}:v1 2>&1 | sed 's/^/used=/'; echo "used_status=${'$'}{PIPESTATUS[0]}"
+      node scripts/clean.ts --kept >/dev/null
+      npm run -s image -- rm ${REF}:v1 2>&1 | sed 's/^/rm=/'; echo "left=$(store)"`,
+    );
+    expect(value(outcome, 'used'), outcome.stderr).toMatch(/^image sha256:[0-9a-f]{64} is used by the writable layer [0-9a-f]{12}$/);
+    expect(value(outcome, 'used_status')).toBe('1');
+    expect(value(outcome, 'rm')).toMatch(/^Removed image .*\(2 layer\(s\) removed, 0 still used\)$/);
+    expect(value(outcome, 'left')).toBe('0');
+  });
+
   it("a user by name, from the image's /etc/passwd and /etc/group; one it lacks: 125, one line", async () => {
     const outcome = await sandbox(
       TWO_LAYER +
