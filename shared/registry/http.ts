@@ -50,7 +50,9 @@ export class Registry {
     }
     if (response.status === 401) {
       await response.body?.cancel();
-      throw new RegistryError(`${url}: access denied${this.options.creds ? '' : ' (a private image? --creds user:password)'}`);
+      throw new RegistryError(
+        `${url}: access denied ${this.options.creds ? '(a wrong user or password?)' : '(a private image? --creds user:password)'}`,
+      );
     }
     return response;
   }

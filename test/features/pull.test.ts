@@ -210,6 +210,26 @@ describe.concurrent('npm run image -- pull', () => {
     expect(value(outcome, 'creds')).toMatch(/^Pulled 127\.0\.0\.1:5002\/private\/app:v1/);
   });
 
+  it('a registry with Basic authentication (htpasswd): no --creds, wrong ones, right ones', async () => {
+    const outcome = await sandbox(
+      TWO_LAYER +
+        String.raw`
+      node test/fixtures/htpasswd.ts tester secret >"$SANDBOX_DIR/htpasswd"
+      start_registry 5008 "auth: {htpasswd: {realm: test-realm, path: $SANDBOX_DIR/htpasswd}}"
+      push "$SANDBOX_DIR/oci:two" 5008/test/basic:v1 --dest-creds tester:secret
+      npm run -s image -- pull 127.0.0.1:5008/test/basic:v1 2>&1 | sed 's/^/none=/'
+      npm run -s image -- pull --creds tester:wrong 127.0.0.1:5008/test/basic:v1 2>&1 | sed 's/^/wrong=/'
+      npm run -s image -- pull --creds=tester:secret 127.0.0.1:5008/test/basic:v1 2>&1 | sed 's/^/right=/'`,
+    );
+    expect(value(outcome, 'none'), outcome.stderr).toBe(
+      'image pull: http://127.0.0.1:5008 wants a user and password: --creds user:password',
+    );
+    expect(value(outcome, 'wrong')).toBe(
+      'image pull: http://127.0.0.1:5008/v2/test/basic/manifests/v1: access denied (a wrong user or password?)',
+    );
+    expect(value(outcome, 'right')).toMatch(/^Pulled 127\.0\.0\.1:5008\/test\/basic:v1/);
+  });
+
   it('a tampered blob, an image that is not there: status 1, one line naming it, nothing left', async () => {
     const outcome = await sandbox(
       TWO_LAYER +
