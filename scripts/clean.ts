@@ -8,7 +8,9 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { removeLeftoverCgroups } from '../shared/cgroup/lifecycle.ts';
 import { cgroupParent, rootfsDir } from '../shared/config.ts';
+import { layersDir } from '../shared/images.ts';
 import { containersDir, removeLeftoverLayers } from '../shared/layer.ts';
+import { removePartialLayers } from '../shared/layer-store.ts';
 import { MNT_DETACH, umount2 } from '../shared/libc.ts';
 import { removeDeadLocks } from '../shared/liveness.ts';
 import { readMounts } from '../shared/mountinfo.ts';
@@ -35,6 +37,8 @@ const CLEANERS: Cleaner[] = [
   // Steps 10+: the writable layers of runtimes killed before they could delete them
   // (not those kept with --keep, nor those of running containers).
   { what: () => `writable layers in ${containersDir()}`, clean: () => removeLeftoverLayers(KEPT_TOO) },
+  // Pulls killed midway (npm run image -- pull): the layers they had half unpacked.
+  { what: () => `half-pulled layers in ${layersDir()}`, clean: () => removePartialLayers() },
   // The locks that tell a running container (shared/liveness.ts), of runtimes killed.
   { what: () => 'locks of runtimes that are gone', clean: () => removeDeadLocks().map((id) => `removed the lock of ${id}`) },
   // Step 12: the DNAT rules of runtimes killed before they could remove them; then, when

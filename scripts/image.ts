@@ -1,29 +1,68 @@
-// npm run image -- import <name> <file.tar>   make an image from a tarball (any
-//                                             compression tar knows: .tar.gz, .tar.xz...)
+// npm run image -- pull [--creds user:password] [--insecure] <reference>
+//                                             pull an image from a registry: alpine,
+//                                             alpine:3.20, 127.0.0.1:5000/test/app:v1...
+// npm run image -- import <name> <file.tar>   make an image from a tarball (plain, .gz,
+//                                             .zst, .xz or .bz2)
 // npm run image -- list                       the images, and the writable layers kept
-// npm run image -- rm <name>                  delete an image
-// An image is a directory (see shared/images.ts); step 10 runs containers on it:
-//   sudo npm run step:10 -- --image <name> sh
+// npm run image -- rm <name or reference>     delete an image (and a pulled image's
+//                                             layers that no other image has)
+// Images are described in shared/images.ts; step 10 runs containers on them:
+//   sudo npm run step:10 -- --image <name or reference> sh
 // A tarball of a root filesystem: `docker export $(docker create alpine) > alpine.tar`,
 // or the minirootfs tarballs of Alpine Linux.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { decompressed } from '../shared/decompress.ts';
 import { EXIT_USAGE } from '../shared/errors.ts';
 import { fail as die } from '../shared/exit.ts';
-import { BUSYBOX, imagesDir, isImageName, listImages, prepareImagesDir, removeDeviceNodes } from '../shared/images.ts';
+import {
+  BUSYBOX,
+  imagesDir,
+  isImageName,
+  listImages,
+  type PulledImage,
+  prepareImagesDir,
+  pulledImages,
+  writeRecord,
+} from '../shared/images.ts';
 import { listLayers } from '../shared/layer.ts';
+import { hasLayer, layerSize, removeLayer } from '../shared/layer-store.ts';
+import { parseReference } from '../shared/reference.ts';
+import { pull } from '../shared/registry/pull.ts';
+import { readTar } from '../shared/tar.ts';
+import { Unpacker } from '../shared/unpack.ts';
 
-const USAGE = 'usage: npm run image -- import <name> <file.tar> | list | rm <name>';
+const USAGE =
+  'usage: npm run image -- pull [--creds user:password] [--insecure] <reference> | import <name> <file.tar> | list | rm <name or reference>';
+const TIMEOUT_MS = 30_000;
+const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
 const [verb, ...args] = process.argv.slice(2);
 
 try {
-  if (verb === 'import' && args.length === 2) importImage(args[0]!, args[1]!);
+  if (verb === 'pull') await pullImage(args);
+  else if (verb === 'import' && args.length === 2) await importImage(args[0]!, args[1]!);
   else if (verb === 'list' && args.length === 0) list();
   else if (verb === 'rm' && args.length === 1) remove(args[0]!);
   else die(USAGE, EXIT_USAGE);
 } catch (error) {
-  // e.g. EACCES: not root ("sudo npm run image -- ...")
+  // e.g. EACCES: not root ("sudo npm run image -- ..."); a registry's refusal
   die(`image ${verb}: ${error instanceof Error ? error.message : error}`, 1);
+}
+
+async function pullImage(words: string[]): Promise<void> {
+  let creds: string | undefined;
+  let insecure = false;
+  while (words[0]?.startsWith('--')) {
+    const word = words.shift()!;
+    if (word === '--insecure') insecure = true;
+    else if (word === '--creds' && words[0]?.includes(':')) creds = words.shift();
+    else if (word.startsWith('--creds=') && word.includes(':')) creds = word.slice('--creds='.length);
+    else die(`bad option ${word}; ${USAGE}`, EXIT_USAGE);
+  }
+  if (words.length !== 1) die(USAGE, EXIT_USAGE);
+  const reference = parseReference(words[0]!);
+  if (!reference) die(`bad reference "${words[0]}": like alpine, alpine:3.20, registry.example:5000/team/app@sha256:<64 hex>`, EXIT_USAGE);
+  const image = await pull(reference, { creds, insecure, timeoutMs: TIMEOUT_MS });
+  console.error(`Pulled ${reference.canonical} (${image.digest}, ${image.layers.length} layer(s))`);
 }
 
 function checkName(name: string): void {
@@ -31,7 +70,7 @@ function checkName(name: string): void {
   if (name === BUSYBOX) die(`${BUSYBOX} is the root filesystem npm run rootfs builds: pick another name`, EXIT_USAGE);
 }
 
-function importImage(name: string, tarball: string): void {
+async function importImage(name: string, tarball: string): Promise<void> {
   checkName(name);
   const dir = `${imagesDir()}/${name}`;
   if (existsSync(dir)) die(`image ${name} exists already (npm run image -- rm ${name} first)`, 1);
@@ -41,20 +80,17 @@ function importImage(name: string, tarball: string): void {
   const partial = `${imagesDir()}/.import-${name}-${process.pid}`;
   prepareImagesDir();
   mkdirSync(partial, { mode: 0o755 });
-  // As root, tar keeps the files' owners and modes: the container sees them as packed.
-  const tar = spawnSync('tar', ['--extract', '--file', tarball, '--directory', partial, '--numeric-owner'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    encoding: 'utf8',
-  });
-  if (tar.status !== 0) {
+  let devices: string[];
+  try {
+    // The same unpacker as a pulled layer's: owners and modes kept, no path outside.
+    devices = (await new Unpacker(partial).unpack(readTar(decompressed(createReadStream(tarball))))).devices;
+  } catch (error) {
     rmSync(partial, { recursive: true, force: true });
-    const reason = tar.error?.message ?? tar.stderr.trim().split('\n')[0];
-    die(`import ${tarball} failed: ${reason}`, 1);
+    die(`import ${tarball} failed: ${error instanceof Error ? error.message : error}`, 1);
   }
-  const devices = removeDeviceNodes(partial);
-  if (devices > 0)
+  if (devices.length > 0)
     console.error(
-      `${devices} device node(s) in ${tarball} left out: a container gets none of the host's devices but null, zero, full, random, urandom and tty`,
+      `${devices.length} device node(s) in ${tarball} left out: a container gets none of the host's devices but null, zero, full, random, urandom and tty`,
     );
   renameSync(partial, dir);
   console.error(`Imported ${tarball} as image ${name} (${dir})`);
@@ -62,20 +98,56 @@ function importImage(name: string, tarball: string): void {
 
 function list(): void {
   // writeSync, not console.log: a write that fails (a full disk) is an error, not silence.
+  const pulled = pulledImages().flatMap((image) => {
+    const size = image.layers.reduce((sum, digest) => sum + (hasLayer(digest) ? layerSize(digest) : 0), 0);
+    const facts = `${image.digest.slice(0, 19)}\t${mb(size)}\t${image.layers.length} layer(s)`;
+    return (image.references.length ? image.references : ['<none>']).map((reference) => `${reference}\t${facts}`);
+  });
   const lines = [
     ...listImages().map(({ name, dir }) => `${name}\t${dir}`),
+    ...pulled.sort(),
     ...listLayers().map(({ id, image, kept }) => `(writable layer ${id}, on ${image}${kept ? ', kept' : ''})`),
   ];
   writeSync(1, lines.map((line) => `${line}\n`).join(''));
 }
 
 function remove(name: string): void {
+  if (name === BUSYBOX || (isImageName(name) && existsSync(`${imagesDir()}/${name}`))) {
+    removeImported(name);
+    return;
+  }
+  const canonical = parseReference(name)?.canonical;
+  const byDigest = /^sha256:[0-9a-f]{64}$/.test(name) ? name : undefined;
+  const image = pulledImages().find((one) => one.digest === byDigest || (canonical && one.references.includes(canonical)));
+  if (!image) die(`no image named ${name}`, 1);
+  removePulled(image, byDigest ? undefined : canonical);
+}
+
+function removeImported(name: string): void {
   checkName(name);
   const dir = `${imagesDir()}/${name}`;
-  if (!existsSync(dir)) die(`no image named ${name}`, 1);
   // A container running on it (or a kept layer) would lose its bottom half.
   const users = listLayers().filter(({ image }) => image === dir);
   if (users.length > 0) die(`image ${name} is used by the writable layer ${users.map(({ id }) => id).join(', ')}`, 1);
   rmSync(dir, { recursive: true, force: true });
   console.error(`Removed image ${name}`);
+}
+
+/** Drop one of the image's names; with none left, the image and the layers only it had. */
+function removePulled(image: PulledImage & { file: string }, reference: string | undefined): void {
+  const references = image.references.filter((one) => one !== reference);
+  if (reference && references.length > 0) {
+    writeRecord({ ...image, references });
+    console.error(`Untagged ${reference}`);
+    return;
+  }
+  const users = listLayers().filter(({ image: on }) => on === image.file);
+  if (users.length > 0) die(`image ${image.digest} is used by the writable layer ${users.map(({ id }) => id).join(', ')}`, 1);
+  rmSync(image.file);
+  const kept = new Set(pulledImages().flatMap((other) => other.layers));
+  const gone = image.layers.filter((digest) => !kept.has(digest));
+  for (const digest of gone) removeLayer(digest);
+  console.error(
+    `Removed image ${reference ?? image.digest} (${gone.length} layer(s) removed, ${image.layers.length - gone.length} still used)`,
+  );
 }

@@ -7,6 +7,7 @@ import { basename, dirname, relative } from 'node:path';
 import { cacheForChildren } from './compile-cache.ts';
 import { AlreadyReported, EXIT_NOT_FOUND, EXIT_RUNTIME, EXIT_USAGE, RuntimeError, SyscallError, UsageError } from './errors.ts';
 import { exit, fail } from './exit.ts';
+import type { ProcessSpec } from './image-config.ts';
 import { closeOnExecFrom } from './libc.ts';
 import { printable, shellQuote } from './quote.ts';
 import { passTerminalOn, takeTerminal } from './terminal.ts';
@@ -30,10 +31,20 @@ type FlagValues<F extends Flags> = { [Name in keyof F]: F[Name]['default'] };
 /** What the runtime passes its re-executed child, besides the command. */
 export interface ChildOptions {
   root: string; // the container's root filesystem (steps 05+); "" before
+  process: ProcessSpec | undefined; // the command's environment, directory and user (steps 10+)
 }
 const CHILD_FLAGS = {
   root: { example: '/containerfs', default: '', parse: (text) => (text.startsWith('/') ? text : undefined) },
-} satisfies Record<keyof ChildOptions, Flag<string>>;
+  process: { example: '{"cwd":"/"}', default: undefined, parse: parseJson<ProcessSpec> },
+} satisfies { [Name in keyof ChildOptions]: Flag<ChildOptions[Name]> };
+
+function parseJson<T>(text: string): T | undefined {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 interface Verbs<F extends Flags> {
   run(command: string[], options: FlagValues<F>): void | Promise<void>;
@@ -69,7 +80,8 @@ export function main<F extends Flags>(verbs: Verbs<F>, flags = {} as F): void {
     if (verb === 'run') {
       const parsed = parseFlags(words, flags);
       command = parsed.command;
-      if (command.length === 0) throw new UsageError('');
+      // Steps 10+: no command runs the image's own (its Entrypoint and Cmd, if it has them).
+      if (command.length === 0 && !Object.hasOwn(flags, 'image')) throw new UsageError('');
       checkCommand(command);
       // Who holds the terminal: the container's first process, once it starts (terminal.ts).
       if (verbs.child) passTerminalOn();

@@ -19,3 +19,14 @@ export function readFile(file: string): string {
     throw fsError(`read ${file}`, error);
   }
 }
+
+/** Run `action` with `dir` as the current directory, then go back. */
+export function inDirectory<T>(dir: string, action: () => T): T {
+  const before = process.cwd();
+  process.chdir(dir);
+  try {
+    return action();
+  } finally {
+    process.chdir(before);
+  }
+}

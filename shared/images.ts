@@ -1,10 +1,17 @@
 // Images: root filesystems that containers start from, never written to once made.
 // - `busybox`, the root filesystem `npm run rootfs` builds ($CONTAINERFS, /containerfs);
-// - any other name, made from a tarball: `npm run image -- import <name> <file.tar>`,
-//   into <state>/images/<name>.
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+// - a name of your choice, made from a tarball: `npm run image -- import <name> <file.tar>`,
+//   into <state>/images/<name>;
+// - a reference (alpine, 127.0.0.1:5000/test/app:v1), pulled from a registry:
+//   `npm run image -- pull <reference>`. Its layers are in <state>/images/.layers
+//   (shared/layer-store.ts), its manifest's digest, layers and config in
+//   <state>/images/.pulled/<digest>.json.
+// A busybox or imported image is one directory; a pulled one, a stack of layers.
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { rootfsDir, stateDir } from './config.ts';
 import { RuntimeError } from './errors.ts';
+import type { ImageConfig } from './image-config.ts';
+import { parseReference } from './reference.ts';
 import { ensureRootfs } from './rootfs.ts';
 
 /** The image that needs no import: the root filesystem of the earlier steps. */
@@ -18,6 +25,23 @@ export function isImageName(name: string): boolean {
 }
 
 export const imagesDir = () => `${stateDir()}/images`;
+const pulledDir = () => `${imagesDir()}/.pulled`;
+
+/** A pulled image, as its record in .pulled/ holds it. */
+export interface PulledImage {
+  references: string[]; // canonical: docker.io/library/alpine:latest
+  digest: string; // its manifest's
+  layers: string[]; // their digests, bottom first, as in the manifest
+  config: ImageConfig;
+}
+
+/** An image as a container starts from it. */
+export interface Image {
+  source: string; // its directory, or its record: what a writable layer's `image` links to
+  layers: string[]; // overlayfs's lower directories, top first
+  store: string; // the directory `layers` are named from (see steps/10-overlay/main.ts)
+  config: ImageConfig | undefined; // a pulled image's
+}
 
 /**
  * The image store: root's only (0700). An image holds what its maker put in it, setuid
@@ -31,42 +55,51 @@ export function prepareImagesDir(): void {
   chmodSync(imagesDir(), 0o700); // made by an older version, or through the umask
 }
 
-// The devices any container may have, as docker allows them: null, zero, full, random,
-// urandom, tty (major:minor).
-const HARMLESS_DEVICES = new Set(['1:3', '1:5', '1:7', '1:8', '1:9', '5:0']);
+export const layersDir = () => `${imagesDir()}/.layers`;
 
-/**
- * Delete the device nodes under `dir` but the harmless ones: a tarball's /dev/sda or
- * /dev/mem, in an overlay that root mounts on the host, would open the host's disk or
- * memory to the container's root. Returns how many went.
- */
-export function removeDeviceNodes(dir: string): number {
-  let removed = 0;
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isBlockDevice() && !entry.isCharacterDevice()) continue;
-    const path = `${entry.parentPath}/${entry.name}`;
-    const { rdev } = statSync(path);
-    const device = `${(rdev >> 8) & 0xfff}:${(rdev & 0xff) | ((rdev >> 12) & 0xfff00)}`;
-    if (entry.isCharacterDevice() && HARMLESS_DEVICES.has(device)) continue;
-    rmSync(path);
-    removed++;
-  }
-  return removed;
+/** A layer's short name, its directory in layersDir(): 12 hex digits of its digest. */
+export const layerName = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
+
+// fsconfig(2) takes a mount option of at most 255 bytes: 19 layers of 12 digits and a ":".
+const MAX_LOWERDIR = 255;
+
+const recordOf = (digest: string) => `${pulledDir()}/${digest.replace(/^sha256:/, '')}.json`;
+
+/** Write a pulled image's record, atomically: a rename. */
+export function writeRecord({ references, digest, layers, config }: PulledImage): void {
+  mkdirSync(pulledDir(), { recursive: true, mode: 0o700 });
+  const file = recordOf(digest);
+  writeFileSync(`${file}.${process.pid}`, `${JSON.stringify({ references, digest, layers, config }, null, 2)}\n`);
+  renameSync(`${file}.${process.pid}`, file);
 }
 
-/** The directory of image `name`; the busybox one is built on first use. */
-export function imageDir(name: string): string {
-  if (name === BUSYBOX) return ensureRootfs();
+/** The pulled images, each with the path of its record. */
+export function pulledImages(): (PulledImage & { file: string })[] {
+  if (!existsSync(pulledDir())) return [];
+  return readdirSync(pulledDir())
+    .filter((name) => /^[0-9a-f]{64}\.json$/.test(name))
+    .map((name) => ({ ...JSON.parse(readFileSync(`${pulledDir()}/${name}`, 'utf8')), file: `${pulledDir()}/${name}` }));
+}
+
+/** The image called `name`: busybox (built on first use), an imported one, or a pulled one. */
+export function openImage(name: string): Image {
+  if (name === BUSYBOX) return { source: ensureRootfs(), layers: [rootfsDir()], store: '/', config: undefined };
   const dir = `${imagesDir()}/${name}`;
-  if (!isImageName(name) || !existsSync(dir)) {
+  if (isImageName(name) && existsSync(dir)) return { source: dir, layers: [dir], store: '/', config: undefined };
+  const canonical = parseReference(name)?.canonical; // alpine: docker.io/library/alpine:latest
+  const pulled = pulledImages().find(({ references }) => canonical && references.includes(canonical));
+  if (!pulled) {
     throw new RuntimeError(
-      `no image named ${name}: import one with npm run image -- import ${name} <file.tar> (npm run image -- list shows them)`,
+      `no image named ${name}: pull it (npm run image -- pull ${name}) or import one (npm run image -- import <name> <file.tar>); npm run image -- list shows them`,
     );
   }
-  return dir;
+  const layers = pulled.layers.map(layerName).reverse(); // top first
+  if (layers.join(':').length > MAX_LOWERDIR)
+    throw new RuntimeError(`${name} has ${layers.length} layers: overlayfs's lowerdir option holds at most 19 here`);
+  return { source: pulled.file, layers, store: layersDir(), config: pulled.config };
 }
 
-/** The images there are, by name: busybox first, if it is built. */
+/** The busybox and imported images there are, by name: busybox first, if it is built. */
 export function listImages(): { name: string; dir: string }[] {
   const imported = existsSync(imagesDir()) ? readdirSync(imagesDir()).filter(isImageName) : [];
   const busybox = existsSync(`${rootfsDir()}/bin/busybox`) ? [{ name: BUSYBOX, dir: rootfsDir() }] : [];

@@ -17,8 +17,10 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { resolve } from 'node:path';
 import { stateDir } from './config.ts';
 import { atExit } from './exit.ts';
+import type { Image } from './images.ts';
 import { fsError } from './libc.ts';
 import { holdLiveness, isAlive } from './liveness.ts';
 
@@ -37,10 +39,10 @@ function layerOf(id: string): Layer {
 }
 
 /**
- * Make the empty writable layer of container `id` over `image` (a directory); it is
+ * Make the empty writable layer of container `id` over `image`; it is
  * deleted when the runtime ends, unless `keep` (--keep).
  */
-export function createLayer(id: string, image: string, keep: boolean): Layer {
+export function createLayer(id: string, image: Image, keep: boolean): Layer {
   const layer = layerOf(id);
   holdLiveness(id); // npm run clean leaves the layer alone while its runtime lives
   atExit(() => (keep && existsSync(layer.rootfs) ? keepLayer(layer) : removeLayer(layer)));
@@ -52,14 +54,15 @@ export function createLayer(id: string, image: string, keep: boolean): Layer {
     chmodSync(stateDir(), 0o711); // images/ in it is root's only: shared/images.ts
     mkdirSync(layer.work, { mode: 0o700 });
     // The top of upper/ is the top of the merged tree: it must look like the image's /.
-    const top = statSync(image);
+    const lowers = image.layers.map((lower) => resolve(image.store, lower)); // top first
+    const top = statSync(lowers[0]!);
     mkdirSync(layer.upper);
     chmodSync(layer.upper, top.mode & 0o7777);
     chownSync(layer.upper, top.uid, top.gid);
     // /proc, where the container mounts its own: an image without one gets it here.
-    if (!existsSync(`${image}/proc`)) mkdirSync(`${layer.upper}/proc`, { mode: 0o555 });
+    if (!lowers.some((lower) => existsSync(`${lower}/proc`))) mkdirSync(`${layer.upper}/proc`, { mode: 0o555 });
     mkdirSync(layer.rootfs, { mode: 0o755 });
-    symlinkSync(image, `${layer.dir}/image`);
+    symlinkSync(image.source, `${layer.dir}/image`);
   } catch (error) {
     throw fsError(`make the writable layer ${layer.dir}`, error);
   }

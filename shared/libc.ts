@@ -50,6 +50,8 @@ const c = {
   ptsname_r: lib.func('int ptsname_r(int fd, _Out_ char *buf, size_t buflen)'),
   flock: lib.func('int flock(int fd, int operation)'),
   close_range: lib.func('int close_range(unsigned int first, unsigned int last, int flags)'),
+  mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+  lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const char *value, size_t size, int flags)'),
   // The new mount API (Linux 5.2, glibc 2.36): a mount made in steps, as a file descriptor.
   fsopen: lib.func('int fsopen(const char *fsname, unsigned int flags)'),
   fsconfig: lib.func('int fsconfig(int fd, unsigned int cmd, const char *key, const char *value, int aux)'),
@@ -182,6 +184,21 @@ export function detachedMount(fstype: string, options: Record<string, string>): 
 /** Attach a mount made by detachedMount() at `target`, in this mount namespace. */
 export function attachMount(mountFd: number, target: string): void {
   check(`move_mount ${target}`, c.move_mount(mountFd, '', AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH));
+}
+
+export const S_IFCHR = 0o020000;
+export const S_IFIFO = 0o010000;
+
+/** mknod(2): a device node (S_IFCHR, major:minor) or a FIFO (S_IFIFO), which Node cannot make. */
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  // dev_t as glibc's makedev() packs it: minor's low 8 bits, major's 12, then the rest
+  const dev = (minor & 0xff) + (major & 0xfff) * 0x100 + (minor >>> 8) * 0x100000;
+  check(`mknod ${path}`, c.mknod(path, mode, dev));
+}
+
+/** An extended attribute on `path` itself (not what it links to). */
+export function lsetxattr(path: string, name: string, value: string): void {
+  check(`setxattr ${name} on ${path}`, c.lsetxattr(path, name, value, Buffer.byteLength(value), 0));
 }
 
 export function umount2(target: string, flags = 0): void {

@@ -3,6 +3,8 @@
 // 127.0.0.53; dnsmasq's 127.0.0.1) is the container's own loopback inside, where no
 // one answers: those go, and when none is left, public ones take their place.
 import { chownSync, lstatSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Image } from './images.ts';
 import { fsError } from './libc.ts';
 
 const FALLBACK = ['8.8.8.8', '8.8.4.4']; // docker's
@@ -22,11 +24,12 @@ export function containerResolvConf(host: string): string {
  * Not written through the image's /etc: a symlink there (`/etc/resolv.conf ->
  * /etc/passwd`, or /etc itself) would lead root's write anywhere on the host.
  */
-export function upperEtc(upper: string, image: string): string {
+export function upperEtc(upper: string, image: Image): string {
   const etc = `${upper}/etc`;
   try {
-    const like = lstatSync(`${image}/etc`, { throwIfNoEntry: false });
-    const directory = like?.isDirectory() ? like : undefined;
+    // The image's /etc as the container will see it: that of its top layer that has one.
+    const found = image.layers.map((layer) => lstatSync(resolve(image.store, layer, 'etc'), { throwIfNoEntry: false })).find(Boolean);
+    const directory = found?.isDirectory() ? found : undefined; // not a symlink, nor a whiteout
     mkdirSync(etc, { mode: directory ? directory.mode & 0o7777 : 0o755 });
     if (directory) chownSync(etc, directory.uid, directory.gid);
   } catch (error) {

@@ -7,6 +7,7 @@ import type { Limits } from './cgroup/lifecycle.ts';
 import type { Flag } from './cli.ts';
 import { BUSYBOX, isImageName } from './images.ts';
 import { type PortMapping, parsePublish } from './ports.ts';
+import { parseReference } from './reference.ts';
 import { parseSize } from './sizes.ts';
 
 const MiB = 1024 * 1024;
@@ -48,7 +49,8 @@ export interface ImageOptions {
 }
 
 export const IMAGE_FLAGS = {
-  image: { example: BUSYBOX, default: BUSYBOX, parse: (text) => (isImageName(text) ? text : undefined) },
+  // a name (busybox, an imported image) or a reference (alpine, 127.0.0.1:5000/app:v1)
+  image: { example: BUSYBOX, default: BUSYBOX, parse: (text) => (isImageName(text) || parseReference(text) ? text : undefined) },
   keep: { default: false, parse: (text) => (text === '' || text === 'true' ? true : text === 'false' ? false : undefined) },
 } satisfies { [Name in keyof ImageOptions]: Flag<ImageOptions[Name]> };
 

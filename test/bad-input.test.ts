@@ -421,6 +421,32 @@ describe.concurrent('bad input: npm run image (step 10)', () => {
     expect(result.marks.images).toBe('');
   });
 
+  // Archives that would write outside the image: each refused, nothing written outside.
+  const UNSAFE = String.raw`
+    a="$SANDBOX_DIR/a"; mkdir -p "$a/b" "$a/s/real" "$SANDBOX_DIR/outside"; echo evil >"$a/evil"; echo evil >"$a/s/real/file"
+    tar -cPf "$SANDBOX_DIR/dotdot.tar" -C "$a/b" ../evil
+    tar -cPf "$SANDBOX_DIR/absolute.tar" "$a/evil"
+    ln -s "$SANDBOX_DIR/outside" "$a/s/link"
+    tar -cf "$SANDBOX_DIR/symlink.tar" -C "$a/s" link && tar -rf "$SANDBOX_DIR/symlink.tar" -C "$a/s" --transform 's,^real,link,' real/file`;
+  const outside = `${images}; echo "@@outside=$(ls -A "$SANDBOX_DIR/outside" | wc -l)"
+    echo "@@evil=$(find "$SANDBOX_DIR" \\( -name evil -o -name file \\) -not -path "$SANDBOX_DIR/a/*" | wc -l)"`;
+  for (const [file, why] of [
+    ['dotdot', /\.\.\/evil: "\.\." would lead outside the image/],
+    ['absolute', /: an absolute name/],
+    ['symlink', /link\/file: goes through the symlink link/],
+  ] as const) {
+    it(`import of a tarball with ${file === 'dotdot' ? '../evil' : file === 'absolute' ? 'an absolute name' : 'a symlink, then a file through it'}: status 1, one line, nothing outside`, async () => {
+      const result = await probe(step, `npm run --silent image -- import bad "$SANDBOX_DIR/${file}.tar"`, {
+        setup: UNSAFE,
+        after: outside,
+      });
+      expectRefused(result, 1, why);
+      expect(result.marks.images).toBe('');
+      expect(result.marks.outside).toBe('0');
+      expect(result.marks.evil).toBe('0');
+    });
+  }
+
   it('rm of an image that does not exist: status 1, one line', async () => {
     expectRefused(await probe(step, 'npm run --silent image -- rm nosuch'), 1, /nosuch/);
   });

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { listSteps } from '../shared/steps.ts';
+import { courseRegistry } from './registry.ts';
 import { inSandbox, REPO } from './sandbox.ts';
 import { fits, readTranscripts, replayScript, splitOutput, type Transcript } from './transcripts.ts';
 
@@ -15,7 +16,8 @@ const stepFolders = listSteps();
 async function replay(transcript: Transcript, step: string): Promise<void> {
   expect(transcript.entries.length, 'a transcript without a command').toBeGreaterThan(0);
   const marker = `@@transcript-${randomUUID()}`;
-  const outcome = await inSandbox(replayScript(transcript, marker), { step, ...inject('sandbox') });
+  // A transcript that pulls from the course's registry gets one, started first (test/registry.ts).
+  const outcome = await inSandbox(courseRegistry(transcript.text) + replayScript(transcript, marker), { step, ...inject('sandbox') });
   const outputs = splitOutput(outcome.stdout, marker, transcript.entries.length, REPO);
   expect(outputs, `the replay stopped early (status ${outcome.status})\n${outcome.stdout}\n${outcome.stderr}`).toBeDefined();
   transcript.entries.forEach((entry, index) => {

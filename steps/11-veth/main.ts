@@ -1,5 +1,5 @@
 // Step 11: a network of its own: a veth pair to the host.
-//   node steps/11-veth/main.ts run [--image busybox] [--keep] [--memory 64m] ... <cmd> <args>
+//   node steps/11-veth/main.ts run [--image busybox] [--keep] [--memory 64m] ... [<cmd> <args>]
 // Until now the container's network namespace held only `lo`: nothing in it could
 // reach anything outside. Now a veth pair (a virtual cable: what one end sends, the
 // other receives) joins it to the host: `cfs-<id>` on the host, `eth0` inside, an
@@ -7,16 +7,18 @@
 // to remove: when the container's network namespace dies (even after SIGKILL), the
 // kernel destroys `eth0`, and a veth end never outlives its peer.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { flushCompileCache } from 'node:module';
 import { createCgroup, type Limits } from '../../shared/cgroup/lifecycle.ts';
 import { announce, type ChildOptions, main } from '../../shared/cli.ts';
 import { exitWith } from '../../shared/command.ts';
 import { inNamespaceOf } from '../../shared/enter.ts';
-import { writeFile } from '../../shared/files.ts';
+import { UsageError } from '../../shared/errors.ts';
+import { inDirectory, writeFile } from '../../shared/files.ts';
 import { containerIdsOnHost } from '../../shared/id-ranges.ts';
 import { InterfaceRequest } from '../../shared/ifreq.ts';
-import { imageDir } from '../../shared/images.ts';
+import { imageCommand, processSpec } from '../../shared/image-config.ts';
+import { openImage } from '../../shared/images.ts';
 import { superviseAsInit } from '../../shared/init.ts';
 import { ip } from '../../shared/ip.ts';
 import { createLayer } from '../../shared/layer.ts';
@@ -52,17 +54,24 @@ import { subnetOf } from '../../shared/subnets.ts';
 import { startInUserNamespace } from '../../shared/userns.ts';
 import { bringUp, settleSubnet, waitUntilUp } from '../../shared/veth.ts';
 
+const HOSTNAME = 'container-demo';
+
 main({ run, child }, { ...LIMIT_FLAGS, ...IMAGE_FLAGS });
 
-async function run(command: string[], { image, keep, memory, pids, cpus }: ImageOptions & Limits): Promise<void> {
+async function run(given: string[], { image: name, keep, memory, pids, cpus }: ImageOptions & Limits): Promise<void> {
+  // The image: its layers, directories only read, top first (busybox, or an imported
+  // image, is one), and a pulled image's config: the command to run when none is
+  // given (Entrypoint + Cmd), its environment, directory and user (shared/images.ts).
+  const image = openImage(name); // busybox: built on first use
+  const command = imageCommand(image.config, given);
+  if (command.length === 0) throw new UsageError(''); // neither given nor in the image
   announce(command);
-  const lower = imageDir(image); // busybox: built on first use
   // The container's name: 12 random hex digits, as docker's (node:crypto costs 6 ms to load).
   // biome-ignore format: one line reads best
   const id = Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
   // Its writable layer: empty directories upper/ and work/, and rootfs/ to mount the
   // two on; deleted when the runtime ends, unless --keep (shared/layer.ts).
-  const layer = createLayer(id, lower, keep);
+  const layer = createLayer(id, image, keep);
   // Its cgroup, <tree>/container-from-scratch/<id>: a directory per tree on v1, one on
   // v2; removed when the runtime ends (shared/cgroup/lifecycle.ts). The limits are
   // files in it. CPU: a quota of microseconds per period of 100 ms, for all together.
@@ -91,7 +100,14 @@ async function run(command: string[], { image, keep, memory, pids, cpus }: Image
   // process.execPath is the program running now: node, which runs this file again.
   const container = await startInUserNamespace(
     process.execPath,
-    [import.meta.filename, 'child', `--root=${layer.rootfs}`, '--', ...command],
+    [
+      import.meta.filename,
+      'child',
+      `--root=${layer.rootfs}`,
+      `--process=${JSON.stringify(processSpec(image, HOSTNAME))}`,
+      '--',
+      ...command,
+    ],
     CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET,
     { uid, gid },
   );
@@ -112,7 +128,13 @@ async function run(command: string[], { image, keep, memory, pids, cpus }: Image
   // only attached in the container's mount namespace: overlayfs refuses a lowerdir with
   // "locked" mounts below it, and the kernel locks each mount it copies into a less
   // privileged namespace, such as /containerfs/proc, which step 05 leaves behind.
-  const overlay = detachedMount('overlay', { source: 'overlay', lowerdir: lower, upperdir: layer.upper, workdir: layer.work });
+  // lowerdir is the image's layers, "top:…:bottom": overlayfs shows the top one's
+  // files over those below, and a whiteout (a 0:0 character device) in a layer hides a
+  // file of the layers below it. An fsconfig(2) value holds at most 255 bytes: the
+  // layers are named from their store, our current directory while overlayfs looks
+  // them up (shared/layer-store.ts).
+  const options = { source: 'overlay', lowerdir: image.layers.join(':'), upperdir: layer.upper, workdir: layer.work };
+  const overlay = inDirectory(image.store, () => detachedMount('overlay', options));
   inNamespaceOf(container.pid, 'mnt', () => attachMount(overlay, layer.rootfs));
   close(overlay);
   // The veth pair, laid with iproute2's `ip` as a learner would type it: `netns <pid>`
@@ -136,9 +158,9 @@ async function run(command: string[], { image, keep, memory, pids, cpus }: Image
   exitWith(container);
 }
 
-function child(command: string[], { root }: ChildOptions): void {
+function child(command: string[], { root, process: spec }: ChildOptions): void {
   announce(command);
-  sethostname('container-demo');
+  sethostname(HOSTNAME);
   // A new network namespace has one interface, the loopback `lo`, and it is down: even
   // 127.0.0.1 is unreachable. Up it goes, as `ip link set lo up` does it: read its
   // flags, add IFF_UP, write them back, with ioctl(2)s on any socket of the namespace.
@@ -166,8 +188,12 @@ function child(command: string[], { root }: ChildOptions): void {
   pivotRoot('.', '.');
   umount2('.', MNT_DETACH);
   process.chdir('/');
+  // As the image's config says: its environment (else ours), working directory (made
+  // if missing, as docker does) and user (root's, 0, if it names none).
+  const { env, cwd, uid, gid } = spec!;
+  mkdirSync(cwd, { recursive: true });
   const [file, ...args] = command;
-  const started = spawn(file!, args, { stdio: 'inherit' });
+  const started = spawn(file!, args, { stdio: 'inherit', env, cwd, uid, gid });
   superviseAsInit(started); // the duties of a container's first process: shared/init.ts
   exitWith(started);
 }

@@ -1,5 +1,5 @@
 // Step 12: a network like docker's: a bridge, NAT to the world, DNS, published ports.
-//   node steps/12-bridge/main.ts run [-p 8080:80] [--image busybox] [--keep] [--memory 64m] ... <cmd> <args>
+//   node steps/12-bridge/main.ts run [-p 8080:80] [--image busybox] [--keep] [--memory 64m] ... [<cmd> <args>]
 // Step 11's veth pair reached the host and no further. Now the host's end is plugged
 // into a bridge, `cfs0` (a virtual switch, docker's `docker0`), made on first use and
 // kept: the containers on it share one network, 10.201.0.0/16, and reach each other.
@@ -8,17 +8,19 @@
 // the host reaches; `/etc/resolv.conf` names a nameserver; `-p 8080:80` sends what
 // comes to the host's port 8080 to the container's port 80 (DNAT).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { flushCompileCache } from 'node:module';
 import { BRIDGE, freeNetwork, networkOf } from '../../shared/bridge-network.ts';
 import { createCgroup, type Limits } from '../../shared/cgroup/lifecycle.ts';
 import { announce, type ChildOptions, main } from '../../shared/cli.ts';
 import { exitWith } from '../../shared/command.ts';
 import { inNamespaceOf } from '../../shared/enter.ts';
-import { writeFile } from '../../shared/files.ts';
+import { UsageError } from '../../shared/errors.ts';
+import { inDirectory, writeFile } from '../../shared/files.ts';
 import { containerIdsOnHost } from '../../shared/id-ranges.ts';
 import { InterfaceRequest } from '../../shared/ifreq.ts';
-import { imageDir } from '../../shared/images.ts';
+import { imageCommand, processSpec } from '../../shared/image-config.ts';
+import { openImage } from '../../shared/images.ts';
 import { superviseAsInit } from '../../shared/init.ts';
 import { ip } from '../../shared/ip.ts';
 import { createLayer } from '../../shared/layer.ts';
@@ -60,11 +62,21 @@ import { IMAGE_FLAGS, type ImageOptions, LIMIT_FLAGS, NETWORK_FLAGS, type Networ
 import { startInUserNamespace } from '../../shared/userns.ts';
 import { bringUp, interfaceAddress, waitUntilUp } from '../../shared/veth.ts';
 
+const HOSTNAME = 'container-demo';
+
 main({ run, child }, { ...NETWORK_FLAGS, ...LIMIT_FLAGS, ...IMAGE_FLAGS });
 
-async function run(command: string[], { publish, image, keep, memory, pids, cpus }: NetworkOptions & ImageOptions & Limits): Promise<void> {
+async function run(
+  given: string[],
+  { publish, image: name, keep, memory, pids, cpus }: NetworkOptions & ImageOptions & Limits,
+): Promise<void> {
+  // The image: its layers, directories only read, top first (busybox, or an imported
+  // image, is one), and a pulled image's config: the command to run when none is
+  // given (Entrypoint + Cmd), its environment, directory and user (shared/images.ts).
+  const image = openImage(name); // busybox: built on first use
+  const command = imageCommand(image.config, given);
+  if (command.length === 0) throw new UsageError(''); // neither given nor in the image
   announce(command);
-  const lower = imageDir(image); // busybox: built on first use
   // The container's name: 12 random hex digits, as docker's (node:crypto costs 6 ms to load).
   // biome-ignore format: one line reads best
   const id = Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
@@ -75,7 +87,7 @@ async function run(command: string[], { publish, image, keep, memory, pids, cpus
   for (const port of ports.filter((_, n) => publish[n]!.hostPort === 0)) process.stderr.write(`Published ${describePort(port)}\n`);
   // Its writable layer: empty directories upper/ and work/, and rootfs/ to mount the
   // two on; deleted when the runtime ends, unless --keep (shared/layer.ts).
-  const layer = createLayer(id, lower, keep);
+  const layer = createLayer(id, image, keep);
   // Its cgroup, <tree>/container-from-scratch/<id>: a directory per tree on v1, one on
   // v2; removed when the runtime ends (shared/cgroup/lifecycle.ts). The limits are
   // files in it. CPU: a quota of microseconds per period of 100 ms, for all together.
@@ -104,7 +116,14 @@ async function run(command: string[], { publish, image, keep, memory, pids, cpus
   // process.execPath is the program running now: node, which runs this file again.
   const container = await startInUserNamespace(
     process.execPath,
-    [import.meta.filename, 'child', `--root=${layer.rootfs}`, '--', ...command],
+    [
+      import.meta.filename,
+      'child',
+      `--root=${layer.rootfs}`,
+      `--process=${JSON.stringify(processSpec(image, HOSTNAME))}`,
+      '--',
+      ...command,
+    ],
     CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET,
     { uid, gid },
   );
@@ -120,7 +139,7 @@ async function run(command: string[], { publish, image, keep, memory, pids, cpus
   // Its /etc/resolv.conf, in its writable layer before the overlay is made: the host's
   // nameservers, less those on the host's loopback (shared/resolv.ts).
   const resolvConf = containerResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
-  writeFile(`${upperEtc(layer.upper, lower)}/resolv.conf`, resolvConf);
+  writeFile(`${upperEtc(layer.upper, image)}/resolv.conf`, resolvConf);
   // Its root filesystem: the image (lowerdir, only read) under the writable layer
   // (upperdir, work: overlayfs's scratch space), as one tree. We mount it, root on the
   // host, not the container's root: overlayfs copies a file up into upperdir with the
@@ -129,7 +148,13 @@ async function run(command: string[], { publish, image, keep, memory, pids, cpus
   // only attached in the container's mount namespace: overlayfs refuses a lowerdir with
   // "locked" mounts below it, and the kernel locks each mount it copies into a less
   // privileged namespace, such as /containerfs/proc, which step 05 leaves behind.
-  const overlay = detachedMount('overlay', { source: 'overlay', lowerdir: lower, upperdir: layer.upper, workdir: layer.work });
+  // lowerdir is the image's layers, "top:…:bottom": overlayfs shows the top one's
+  // files over those below, and a whiteout (a 0:0 character device) in a layer hides a
+  // file of the layers below it. An fsconfig(2) value holds at most 255 bytes: the
+  // layers are named from their store, our current directory while overlayfs looks
+  // them up (shared/layer-store.ts).
+  const options = { source: 'overlay', lowerdir: image.layers.join(':'), upperdir: layer.upper, workdir: layer.work };
+  const overlay = inDirectory(image.store, () => detachedMount('overlay', options));
   inNamespaceOf(container.pid, 'mnt', () => attachMount(overlay, layer.rootfs));
   close(overlay);
   // The bridge, on first use: a /16 no address of the host's overlaps (shared/bridge-
@@ -207,9 +232,9 @@ table ip ${TABLE} {
   exitWith(container);
 }
 
-function child(command: string[], { root }: ChildOptions): void {
+function child(command: string[], { root, process: spec }: ChildOptions): void {
   announce(command);
-  sethostname('container-demo');
+  sethostname(HOSTNAME);
   // A new network namespace has one interface, the loopback `lo`, and it is down: even
   // 127.0.0.1 is unreachable. Up it goes, as `ip link set lo up` does it: read its
   // flags, add IFF_UP, write them back, with ioctl(2)s on any socket of the namespace.
@@ -237,8 +262,12 @@ function child(command: string[], { root }: ChildOptions): void {
   pivotRoot('.', '.');
   umount2('.', MNT_DETACH);
   process.chdir('/');
+  // As the image's config says: its environment (else ours), working directory (made
+  // if missing, as docker does) and user (root's, 0, if it names none).
+  const { env, cwd, uid, gid } = spec!;
+  mkdirSync(cwd, { recursive: true });
   const [file, ...args] = command;
-  const started = spawn(file!, args, { stdio: 'inherit' });
+  const started = spawn(file!, args, { stdio: 'inherit', env, cwd, uid, gid });
   superviseAsInit(started); // the duties of a container's first process: shared/init.ts
   exitWith(started);
 }

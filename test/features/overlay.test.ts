@@ -91,7 +91,7 @@ for (const step of stepsWhere('writes-reach-rootfs', false)) {
         echo "after_rm=$(ls -A "$CONTAINER_STATE/images" | wc -l)"`);
       expect(value(outcome, 'list')).toBe('busybox mybox ');
       expect(value(outcome, 'missing')).toBe('125');
-      expect(value(outcome, 'missing_err')).toMatch(/^no image named nosuch: import one with npm run image -- import nosuch <file.tar>/);
+      expect(value(outcome, 'missing_err')).toMatch(/^no image named nosuch: pull it \(npm run image -- pull nosuch\) or import one/);
       expect(value(outcome, 'bad')).toBe('2');
       expect(value(outcome, 'broken')).toBe('1');
       expect(value(outcome, 'after_broken')).toBe('mybox '); // no half-imported image left
