@@ -17,8 +17,10 @@ export CONTAINERFS=${CONTAINERFS:-/containerfs}
 LOCAL_MODULES=${CFS_LOCAL_MODULES:-/var/lib/container-from-scratch/node_modules}
 NODE_MAJOR=24
 NPM_MAJOR=11
-# iproute2: step 11 (Ubuntu has it already); nftables: step 12's NAT and published ports (nft)
-PACKAGES=(busybox-static ca-certificates git iproute2 nftables)
+# busybox-static: the containers' root filesystem; iproute2, nftables: steps 11 and 12's
+# networks; gcc, libc6-dev, skopeo, umoci, openssl: for `sudo npm test` in the VM (a
+# probe built from C, the registry tests' images and token key).
+PACKAGES=(busybox-static ca-certificates git iproute2 nftables gcc libc6-dev skopeo umoci openssl)
 NO_APT=false
 MOUNT_ONLY=false
 

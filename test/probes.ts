@@ -8,7 +8,7 @@
 import { LIMIT_FLAGS } from '../shared/run-flags.ts';
 import { formatSize } from '../shared/sizes.ts';
 import type { Outcome } from './sandbox.ts';
-import { SANDBOX_HOSTNAME } from './sandbox.ts';
+import { SANDBOX_HOSTNAME, TIME_SCALE } from './sandbox.ts';
 
 // The default limits of steps 09+, and what the probes try: comfortably more.
 const MEMORY = LIMIT_FLAGS.memory.default;
@@ -30,7 +30,7 @@ ip -n world addr add 203.0.113.2/24 dev eth0; ip -n world link set eth0 up; ip -
 mkdir -p "$SANDBOX_DIR/www"; echo hello-from-world >"$SANDBOX_DIR/www/index.html"
 world() { ip netns exec world "$@"; }
 world busybox httpd -p 80 -h "$SANDBOX_DIR/www"
-for _ in $(seq 100); do world grep -qs ':0050 [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
+for _ in $(seq ${100 * TIME_SCALE}); do world grep -qs ':0050 [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
 `;
 
 export interface Probe {
@@ -140,12 +140,12 @@ export const PROBES = {
     // would be a router, not the host itself.
     // (Once it listens: 1E61 is port 7777 and 0A LISTEN in /proc/net/tcp6, or tcp.)
     script: String.raw`busybox nc -l -p 7777 >"$SANDBOX_DIR/got" &
-      for _ in $(seq 100); do grep -qs ':1E61 [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
+      for _ in $(seq ${100 * TIME_SCALE}); do grep -qs ':1E61 [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
       run sh -c 'gw=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p"); echo "gateway=$gw"
-        [ -z "$gw" ] || { echo hello-host | nc -w 5 "$gw" 7777; echo "sent=$?"; }' | tee "$SANDBOX_DIR/ran"
+        [ -z "$gw" ] || { echo hello-host | nc -w ${5 * TIME_SCALE} "$gw" 7777; echo "sent=$?"; }' | tee "$SANDBOX_DIR/ran"
       # The server writes what it got in its own time (longer on a busy machine).
       if grep -q '^gateway=.' "$SANDBOX_DIR/ran"; then
-        for _ in $(seq 250); do grep -qs hello-host "$SANDBOX_DIR/got" && break; sleep 0.02; done
+        for _ in $(seq ${250 * TIME_SCALE}); do grep -qs hello-host "$SANDBOX_DIR/got" && break; sleep 0.02; done
       fi
       echo "reached=$(grep -c hello-host "$SANDBOX_DIR/got")"`,
     observe: (o) => {
@@ -160,7 +160,7 @@ export const PROBES = {
     // 01-06 share the host's network: they reach what it reaches. 07-11 have no route
     // beyond the host; 12 goes through the host's NAT.
     script: String.raw`${WORLD}
-      run sh -c 'timeout 5 wget -q -O - http://203.0.113.2/ 2>/dev/null' | tee "$SANDBOX_DIR/got"
+      run sh -c 'timeout ${5 * TIME_SCALE} wget -q -O - http://203.0.113.2/ 2>/dev/null' | tee "$SANDBOX_DIR/got"
       echo "reached=$(grep -c hello-from-world "$SANDBOX_DIR/got")"`,
     observe: (o) => answer(o, 'reached', count),
   },
@@ -169,14 +169,20 @@ export const PROBES = {
     // The first says its address on eth0 (none: it has no link of its own, as 01-10)
     // and listens; the second sends it a line.
     script: String.raw`node "$REPO/steps/$STEP/main.ts" run sh -c 'a=$(ip -4 -o addr show eth0 2>/dev/null | awk "{print \$4}" | cut -d/ -f1)
-        echo "address=$a"; [ -z "$a" ] || timeout 5 nc -l -p 7000' >"$SANDBOX_DIR/first" 2>/dev/null & first=$!
-      for _ in $(seq 500); do grep -q '^address=' "$SANDBOX_DIR/first" && break; sleep 0.02; done
+        echo "address=$a"; [ -z "$a" ] && exit
+        timeout ${15 * TIME_SCALE} nc -l -p 7000 & listener=$!
+        for _ in $(seq ${250 * TIME_SCALE}); do grep -qs ":1B58 [0-9A-F]*:0000 0A" /proc/net/tcp /proc/net/tcp6 && break; sleep 0.02; done
+        echo listening; wait $listener' >"$SANDBOX_DIR/first" 2>/dev/null & first=$!
+      # until the first listens on port 7000 (1B58), or says it has no address
+      for _ in $(seq ${1000 * TIME_SCALE}); do grep -q -e '^listening' -e '^address=$' "$SANDBOX_DIR/first" && break; sleep 0.02; done
       a=$(sed -n 's/^address=//p' "$SANDBOX_DIR/first")
-      [ -z "$a" ] || { sleep 0.2; run sh -c 'echo hello-neighbour | nc -w 2 "$0" 7000' "$a" 2>/dev/null; }
-      wait $first; echo "address=$a"; echo "reached=$(grep -c hello-neighbour "$SANDBOX_DIR/first")"`,
+      [ -z "$a" ] || run sh -c 'echo hello-neighbour | nc -w ${2 * TIME_SCALE} "$0" 7000' "$a" 2>/dev/null
+      # the line may still be on its way to the first's stdout: a moment for it, then stop it
+      for _ in $(seq ${100 * TIME_SCALE}); do grep -q hello-neighbour "$SANDBOX_DIR/first" && break; sleep 0.02; done
+      kill $first 2>/dev/null; wait $first; echo "address=$a"; echo "reached=$(grep -c hello-neighbour "$SANDBOX_DIR/first")"`,
     observe: (o) => {
       const reached = answer(o, 'reached', count);
-      if (!reached && answer(o, 'address', (v) => v !== '') && /^10\.201\./m.test(o.stdout))
+      if (!reached && answer(o, 'address', (v) => v !== '') && /^address=10\.201\./m.test(o.stdout))
         throw new ProbeError(`an address on the bridge, not reached\nstdout: ${o.stdout}\nstderr: ${o.stderr}`);
       return reached;
     },
@@ -186,8 +192,8 @@ export const PROBES = {
     // The world asks the host's address; steps without -p take it for the command.
     script: String.raw`${WORLD}
       node "$REPO/steps/$STEP/main.ts" run -p 8080:80 sh -c 'echo hello-inside >/tmp/index.html; httpd -p 80 -h /tmp && echo serving; sleep 3' >"$SANDBOX_DIR/out" 2>/dev/null & r=$!
-      for _ in $(seq 500); do grep -q serving "$SANDBOX_DIR/out" && break; kill -0 $r 2>/dev/null || break; sleep 0.02; done
-      world timeout 5 busybox wget -q -O - http://203.0.113.1:8080/ 2>/dev/null | tee "$SANDBOX_DIR/got"
+      for _ in $(seq ${500 * TIME_SCALE}); do grep -q serving "$SANDBOX_DIR/out" && break; kill -0 $r 2>/dev/null || break; sleep 0.02; done
+      world timeout ${5 * TIME_SCALE} busybox wget -q -O - http://203.0.113.1:8080/ 2>/dev/null | tee "$SANDBOX_DIR/got"
       kill $r 2>/dev/null; wait $r
       echo "reached=$(grep -c hello-inside "$SANDBOX_DIR/got")"`,
     observe: (o) => answer(o, 'reached', count),

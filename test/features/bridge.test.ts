@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { START, value } from '../background.ts';
 import { stepsWhere } from '../expectations.ts';
 import { WORLD } from '../probes.ts';
-import { inSandbox } from '../sandbox.ts';
+import { inSandbox, TIME_SCALE } from '../sandbox.ts';
 
 // Bash for the sandbox, which is the host here, with an "outside world" of its own
 // (test/probes.ts's WORLD: 203.0.113.2, a web server, no route to the containers).
@@ -17,8 +17,8 @@ network() {
   nft list chain ip container-from-scratch published 2>/dev/null | grep dnat | sed 's/^\s*/rule /'
   for f in /run/container-from-scratch/bridge/leases/*; do [ -e "$f" ] && ! flock -n "$f" true && echo "lease $f"; done
 }
-gone() { for _ in $(seq 250); do [ -z "$(network)" ] && break; sleep 0.02; done; network | tr '\n' ' '; }
-page() { timeout 5 busybox wget -q -O - "$@" 2>&1; }
+gone() { for _ in $(seq ${250 * TIME_SCALE}); do [ -z "$(network)" ] && break; sleep 0.02; done; network | tr '\n' ' '; }
+page() { timeout ${5 * TIME_SCALE} busybox wget -q -O - "$@" 2>&1; }
 SERVE='echo "hello-from-$(hostname)-$(ip -4 -o addr show eth0 | awk "{print \$4}")" >/tmp/index.html; httpd -p 80 -h /tmp && echo started; exec sleep 1000'
 `;
 
@@ -32,7 +32,7 @@ for (const step of stepsWhere('reaches-other-container')) {
         echo "direct=$(world ip route get 10.201.0.2 2>&1 | grep -c unreachable)"  # the world has no route back
         start sh -c 'ip -4 -o addr show eth0 | awk "{print \"first=\" \$4}"; echo started; exec nc -l -p 7000'
         first=$(sed -n 's/^first=\([0-9.]*\).*/\1/p' "$SANDBOX_DIR/out"); grep '^first=' "$SANDBOX_DIR/out"
-        run sh -c 'echo "world=$(timeout 5 wget -q -O - http://203.0.113.2/)"; echo hello-neighbour | nc -w 2 "$0" 7000' "$first"
+        run sh -c 'echo "world=$(timeout ${5 * TIME_SCALE} wget -q -O - http://203.0.113.2/)"; echo hello-neighbour | nc -w ${2 * TIME_SCALE} "$0" 7000' "$first"
         wait $runtime; echo "status=$?"; grep hello-neighbour "$SANDBOX_DIR/out" | sed 's/^/neighbour=/'
         echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
         echo "seen_by_world=$(world cat /proc/net/nf_conntrack 2>/dev/null | wc -l)"
@@ -51,12 +51,12 @@ for (const step of stepsWhere('reaches-other-container')) {
     it('a published port answers from the world, from localhost, from another container (hairpin); the rules go with it', async () => {
       const outcome = await sandbox(String.raw`
         start -p 8080:80 -p 127.0.0.1:9090:80 sh -c "$SERVE"
-        echo "world=$(world sh -c 'timeout 5 busybox wget -q -O - http://203.0.113.1:8080/')"
+        echo "world=$(world sh -c 'timeout ${5 * TIME_SCALE} busybox wget -q -O - http://203.0.113.1:8080/')"
         echo "localhost=$(page http://127.0.0.1:8080/)"
         echo "local_only=$(page http://127.0.0.1:9090/)"
-        echo "local_only_from_world=$(world sh -c 'timeout 5 busybox wget -q -O - http://203.0.113.1:9090/ 2>&1 | grep -c refused')"
+        echo "local_only_from_world=$(world sh -c 'timeout ${5 * TIME_SCALE} busybox wget -q -O - http://203.0.113.1:9090/ 2>&1 | grep -c refused')"
         echo "rules=$(nft list chain ip container-from-scratch published | grep -c dnat)"
-        run sh -c 'echo "hairpin=$(timeout 5 wget -q -O - http://203.0.113.1:8080/)"'
+        run sh -c 'echo "hairpin=$(timeout ${5 * TIME_SCALE} wget -q -O - http://203.0.113.1:8080/)"'
         kill -TERM $runtime; wait $runtime; echo "status=$?"
         echo "left=$(gone)"`);
       expect(value(outcome, 'world'), outcome.stdout + outcome.stderr).toMatch(/^hello-from-container-demo-10\.201\.0\.\d+\/16$/);
@@ -69,16 +69,16 @@ for (const step of stepsWhere('reaches-other-container')) {
       expect(value(outcome, 'left')).toBe('');
     });
 
-    it('20 containers at once: 20 addresses, all reach the world; nothing left after', { timeout: 120_000 }, async () => {
+    it('20 containers at once: 20 addresses, all reach the world; nothing left after', { timeout: 120_000 * TIME_SCALE }, async () => {
       const outcome = await sandbox(
         String.raw`
         # All alive at once: each waits, once it has said its address and what the world
         # answered, for its stdin to end, which it does once all twenty have spoken.
         for i in $(seq 20); do
           (while [ ! -e "$SANDBOX_DIR/go" ]; do sleep 0.05; done) |
-            run sh -c 'echo "$(ip -4 -o addr show eth0 | awk "{print \$4}") $(timeout 10 wget -q -O - http://203.0.113.2/)"; cat >/dev/null' >"$SANDBOX_DIR/out-$i" 2>"$SANDBOX_DIR/err-$i" &
+            run sh -c 'echo "$(ip -4 -o addr show eth0 | awk "{print \$4}") $(timeout ${10 * TIME_SCALE} wget -q -O - http://203.0.113.2/)"; cat >/dev/null' >"$SANDBOX_DIR/out-$i" 2>"$SANDBOX_DIR/err-$i" &
         done
-        for _ in $(seq 2500); do [ "$(cat "$SANDBOX_DIR"/out-* 2>/dev/null | wc -l)" -ge 20 ] && break; sleep 0.02; done
+        for _ in $(seq ${2500 * TIME_SCALE}); do [ "$(cat "$SANDBOX_DIR"/out-* 2>/dev/null | wc -l)" -ge 20 ] && break; sleep 0.02; done
         echo "alive=$(ip -o link show | grep -c ': cfs-')"; touch "$SANDBOX_DIR/go"
         wait
         echo "reached=$(cat "$SANDBOX_DIR"/out-* | grep -c ' hello-from-world$')"
@@ -115,7 +115,7 @@ for (const step of stepsWhere('reaches-other-container')) {
         start -p 8080:80 sh -c "$SERVE"
         run -p 8080:80 sh -c 'echo command-ran' 2>"$SANDBOX_DIR/e1"; echo "published=$?"; echo "published_err=$(grep -v '^Running' "$SANDBOX_DIR/e1")"
         busybox nc -l -p 7070 & server=$!
-        for _ in $(seq 100); do grep -qs ':1B9E [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
+        for _ in $(seq ${100 * TIME_SCALE}); do grep -qs ':1B9E [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
         run -p 7070:80 sh -c 'echo command-ran' 2>"$SANDBOX_DIR/e2"; echo "busy=$?"; echo "busy_err=$(grep -v '^Running' "$SANDBOX_DIR/e2")"
         kill $server
         run -p 80 sh -c 'echo ran' 2>"$SANDBOX_DIR/e3"; echo "auto=$?"; echo "auto_err=$(grep -v '^Running' "$SANDBOX_DIR/e3")"
@@ -137,7 +137,7 @@ for (const step of stepsWhere('reaches-other-container')) {
       const outcome = await sandbox(String.raw`
         start -p 8080:80 sh -c 'echo started; exec sleep 1000'
         kill -KILL $runtime; wait $runtime 2>/dev/null
-        for _ in $(seq 250); do ip -o link show | grep -q ': cfs-' || break; sleep 0.02; done
+        for _ in $(seq ${250 * TIME_SCALE}); do ip -o link show | grep -q ': cfs-' || break; sleep 0.02; done
         echo "after_kill=$(nft list chain ip container-from-scratch published | grep -c dnat)"
         run -p 8080:80 sh -c 'ip -4 -o addr show eth0 | awk "{print \"next=\" \$4}"' 2>/dev/null
         node scripts/clean.ts | grep -E 'removed the (rule|bridge|nftables)' | sed 's/^ */cleaned=/'

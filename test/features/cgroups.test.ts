@@ -24,7 +24,7 @@ cg() {
 left() { ls -d /sys/fs/cgroup/$CGROUP_PARENT/$id /sys/fs/cgroup/*/$CGROUP_PARENT/$id 2>/dev/null | wc -l; }
 # start the runtime in the background: $runtime is its PID (not a subshell's)
 start() { node "$REPO/steps/$STEP/main.ts" run "$@" & runtime=$!; }
-wait_for_container() { for _ in $(seq 100); do id=$(container_id); [ -n "$id" ] && return; sleep 0.05; done; }
+wait_for_container() { for _ in $(seq ${100 * TIME_SCALE}); do id=$(container_id); [ -n "$id" ] && return; sleep 0.05; done; }
 `;
 
 const value = (outcome: Outcome, key: string) => outcome.stdout.match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
@@ -102,11 +102,13 @@ function describeCgroups(step: string): void {
     // a loop may get less than half a CPU anyway and so never meet a 0.5 quota.
     it('--cpus 0.2: a busy loop gets a fifth of a CPU (the kernel throttles it)', async () => {
       const outcome = await sandbox(String.raw`
-        start --cpus 0.2 sh -c 'timeout 2 sh -c "while :; do :; done"; times' >"$SANDBOX_DIR/out" 2>/dev/null
+        start --cpus 0.2 sh -c 'timeout 2 sh -c "while :; do :; done"; times; exec sleep 60' >"$SANDBOX_DIR/out" 2>/dev/null
         wait_for_container
-        sleep 1.5
+        # once the loop is over (times printed its two lines): a slow machine, an emulated
+        # one, may take seconds to start the container, so no fixed wait
+        for _ in $(seq ${600 * TIME_SCALE}); do [ "$(wc -l <"$SANDBOX_DIR/out")" -ge 2 ] && break; sleep 0.1; done
         echo "throttled=$(cg cpu cpu.stat | sed -n 's/^nr_throttled //p')"
-        wait $runtime
+        kill -TERM $runtime; wait $runtime
         echo "cpu=$(sed -n 2p "$SANDBOX_DIR/out")"`);
       expect(Number(value(outcome, 'throttled')), outcome.stdout).toBeGreaterThan(0);
       // `times`, second line: the children's user and system time, "0m0.400s 0m0.000s".
