@@ -151,7 +151,9 @@ function usage(flags: Flags): string {
     ([name, flag]) => `[${flag.short ? `-${flag.short}|` : ''}--${name}${flag.example ? ` ${flag.example}` : ''}] `,
   );
   const or = options.length ? '[options] ' : '';
-  return `usage: npm run step:${stepNumber} -- ${options.join('')}<cmd> [args...]   (or: node ${file} run ${or}<cmd> [args...])`;
+  // with --image, the command is the image's own unless one is given
+  const command = 'image' in flags ? '[<cmd> [args...]]' : '<cmd> [args...]';
+  return `usage: npm run step:${stepNumber} -- ${options.join('')}${command}   (or: node ${file} run ${or}${command})`;
 }
 
 function defaults<F extends Flags>(flags: F): FlagValues<F> {

@@ -21,7 +21,8 @@ for (const step of STEPS) {
       expect(outcome.status).toBe(2);
       // From step 09 on, options come before the command: [--memory 64m] ... (12+: [-p|--publish 8080:80])
       expect(runtimeLines(outcome)).toEqual([
-        expect.stringMatching(`^usage: npm run step:${stepNumber} -- (\\[(-\\w\\|)?--[^\\]]+\\] )*<cmd>`),
+        // (10+: the image's own command unless one is given, so [<cmd> [args...]])
+        expect.stringMatching(`^usage: npm run step:${stepNumber} -- (\\[(-\\w\\|)?--[^\\]]+\\] )*\\[?<cmd>`),
       ]);
       expect(outcome.stdout).toBe('');
     });
