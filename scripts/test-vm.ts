@@ -20,8 +20,8 @@ import { type Accel, type Boot, boot } from './vm/qemu.ts';
 const REPO = PROJECT_DIR.replace(/\/$/, '');
 const CACHE = join(REPO, 'node_modules/.cache/vm');
 const BOOT_TIMEOUT_MS: Record<Accel, number> = { kvm: 15_000, tcg: 180_000 }; // until /init runs
-const RUN_TIMEOUT_MS = 45 * 60_000;
-const TIME_SCALE: Record<Accel, number> = { kvm: 1, tcg: 8 }; // QEMU's emulation: 20x slower than KVM
+const RUN_TIMEOUT_MS = 60 * 60_000;
+const TIME_SCALE: Record<Accel, number> = { kvm: 1, tcg: 12 }; // QEMU's emulation: 20x slower than KVM
 
 function fail(message: string): never {
   process.stderr.write(`test:vm: ${message}\n`);
