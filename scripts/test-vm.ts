@@ -29,7 +29,7 @@ function fail(message: string): never {
 }
 
 if (/\s/.test(REPO)) fail(`the project's path has a space, which the kernel's command line cannot carry: ${REPO}`);
-if (/^\/(tmp|run|proc|sys|dev)\//.test(REPO)) fail(`the project is in ${REPO.split('/')[1]}, which the VM mounts afresh: move it`);
+if (/^\/(run|proc|sys|dev)\//.test(REPO)) fail(`the project is in ${REPO.split('/')[1]}, which the VM mounts afresh: move it`);
 try {
   execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
 } catch {

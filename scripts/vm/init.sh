@@ -15,7 +15,18 @@ halt() {
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
-mount -t tmpfs -o mode=1777 tmp /tmp
+# A fresh /tmp, as a booted machine has; a project checked out under /tmp (a CI's clone,
+# say) is carried over: held at /mnt while the tmpfs goes on, then put back in place.
+case "$CFS_PROJECT" in
+/tmp/*)
+  mount --bind "$CFS_PROJECT" /mnt
+  mount -t tmpfs -o mode=1777 tmp /tmp
+  mkdir -p "$CFS_PROJECT"
+  mount --move /mnt "$CFS_PROJECT"
+  cd "$CFS_PROJECT" || exit
+  ;;
+*) mount -t tmpfs -o mode=1777 tmp /tmp ;;
+esac
 mount -t tmpfs -o mode=755 run /run
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
