@@ -1,6 +1,6 @@
 // Bash for the sandbox: start a step in the background and wait until its command runs,
 // so that a test can then signal or kill the runtime.
-import { type Outcome, TIME_SCALE } from './sandbox.ts';
+import type { Outcome } from './sandbox.ts';
 
 /**
  * `start <cmd> [args...]`: run the step with a command that prints "started" once it
@@ -11,8 +11,7 @@ export const START = String.raw`
 start() {
   node "$REPO/steps/$STEP/main.ts" run "$@" >"$SANDBOX_DIR/out" 2>"$SANDBOX_DIR/err" &
   runtime=$!
-  # up to 15 s: a busy machine (20 containers starting at once in another test) is slow
-  for _ in $(seq ${750 * TIME_SCALE}); do grep -q started "$SANDBOX_DIR/out" && return; sleep 0.02; done
+  wait_until "the command to start" has started "$SANDBOX_DIR/out" && return
   echo "never started: $(cat "$SANDBOX_DIR/err")"; exit 1
 }
 others() { ps -e -o pid=,comm=,args= | awk '$2 !~ /^(bash|ps|awk|sort|tr|wc|xargs)$/'; }

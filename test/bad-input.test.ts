@@ -7,7 +7,7 @@ import { readFileSync, rmdirSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
 import { DEFAULT_CGROUP_PARENT as CGROUP_PARENT } from '../shared/config.ts';
 import type { Step } from './expectations.ts';
-import { inSandbox, SANDBOX_HOSTNAME } from './sandbox.ts';
+import { inSandbox, SANDBOX_HOSTNAME, TIME_SCALE } from './sandbox.ts';
 
 const NO_STACK_TRACE = /^\s+at |node:internal|Error: /m;
 
@@ -151,12 +151,12 @@ describe.concurrent('bad input: limit options (step 09)', () => {
 
   // Node, the container's PID 1, has ~7 threads: each counts against pids.max.
   it('--pids 1: refused with one line, status 2 (no crash of node inside)', async () => {
-    expectRefused(await probe(step, 'timeout -s KILL 20 node "$REPO/steps/$STEP/main.ts" run --pids 1 true'), 2, /--pids/);
+    expectRefused(await probe(step, `timeout -s KILL ${20 * TIME_SCALE} node "$REPO/steps/$STEP/main.ts" run --pids 1 true`), 2, /--pids/);
   });
 
   it('--pids 2: refused with one line, status 2 (no hang)', async () => {
     expectRefused(
-      await probe(step, 'timeout -s KILL 20 node "$REPO/steps/$STEP/main.ts" run --pids 2 true', { timeoutMs: 40_000 }),
+      await probe(step, `timeout -s KILL ${20 * TIME_SCALE} node "$REPO/steps/$STEP/main.ts" run --pids 2 true`, { timeoutMs: 40_000 }),
       2,
       /--pids/,
     );
@@ -194,7 +194,7 @@ describe.concurrent('bad input: published ports (step 12)', () => {
   });
 
   it('-p 8080:80 with a program of the host on port 8080: status 125, one line, nothing left', async () => {
-    const setup = String.raw`busybox nc -l -p 8080 >/dev/null & for _ in $(seq 100); do grep -qs ':1F90 [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done`;
+    const setup = String.raw`busybox nc -l -p 8080 >/dev/null & wait_until 'the host program on 8080' listening 8080`;
     const result = await probe(step, `run -p 8080:80 sh -c 'echo ran'`, { setup, after: links });
     expectRefused(result, 125, /^0\.0\.0\.0:8080->80\/tcp: port 8080\/tcp is in use on this host$/);
     expect(result.marks.links).toBe('0');
@@ -496,13 +496,14 @@ describe.concurrent('bad input: the internal child verb typed by hand', () => {
 });
 
 describe.concurrent('bad input: many at once, and npm run clean meanwhile', () => {
-  it('30 runs of step 11 in parallel: each output and status right, nothing left', { timeout: 120_000 }, async () => {
+  it('30 runs of step 11 in parallel: each output and status right, nothing left', { timeout: 120_000 * TIME_SCALE }, async () => {
     const command = String.raw`{
       for i in $(seq 30); do
         (run sh -c 'echo "out-$0"; exit $(($0 % 7))' $i >"$SANDBOX_DIR/out-$i" 2>/dev/null; echo $? >"$SANDBOX_DIR/status-$i") &
       done
       wait
-      for _ in $(seq 250); do ip -o link show | grep -q ': cfs-' || break; sleep 0.02; done; }`;
+      no_veth() { ! ip -o link show | grep -q ': cfs-'; }
+      wait_until "the containers' veth pairs to go" no_veth; }`;
     const after = String.raw`for i in $(seq 30); do echo "@@result-$i=$(cat "$SANDBOX_DIR/out-$i")/$(cat "$SANDBOX_DIR/status-$i")"; done
       echo "@@links=$(ip -o link show | grep -c ': cfs-')"`;
     const result = await probe('11-veth', command, { after, timeoutMs: 110_000 });
@@ -512,13 +513,15 @@ describe.concurrent('bad input: many at once, and npm run clean meanwhile', () =
   });
 
   // npm run clean "leaves running containers alone" (README): one that is starting too.
-  it('npm run clean, again and again, while 20 containers of step 10 start: every one runs', { timeout: 120_000 }, async () => {
+  it('npm run clean, again and again, while 20 containers of step 10 start: every one runs', {
+    timeout: 120_000 * TIME_SCALE,
+  }, async () => {
     const command = String.raw`{
       ( while [ ! -e "$SANDBOX_DIR/stop" ]; do node scripts/clean.ts >/dev/null 2>&1; done ) & cleaner=$!
       pids=()
       for i in $(seq 20); do
         (run sh -c 'echo "out-$0"' $i >"$SANDBOX_DIR/out-$i" 2>"$SANDBOX_DIR/err-$i"; echo $? >"$SANDBOX_DIR/status-$i") & pids+=($!)
-        sleep 0.1
+        sleep 0.1 # the starts spread over the cleaner's loops
       done
       wait "${'$'}{pids[@]}"; touch "$SANDBOX_DIR/stop"; wait $cleaner; }`;
     const after = String.raw`for i in $(seq 20); do echo "@@result-$i=$(cat "$SANDBOX_DIR/out-$i")/$(cat "$SANDBOX_DIR/status-$i") $(grep -v '^Running' "$SANDBOX_DIR/err-$i" | head -1)"; done`;
@@ -534,9 +537,12 @@ describe.concurrent('bad input: many at once, and npm run clean meanwhile', () =
   ]) {
     it(`npm run clean${where} while a step 10 container runs: its layer and cgroup stay, it ends well`, async () => {
       const command = String.raw`{
-        run sh -c 'echo started; sleep 1; echo more >/tmp/f && cat /tmp/f' >"$SANDBOX_DIR/o" 2>/dev/null & r=$!
-        for _ in $(seq 500); do grep -q started "$SANDBOX_DIR/o" && break; sleep 0.02; done
-        ${prefix}node scripts/clean.ts >/dev/null; wait $r; }`;
+        # the container goes on once clean is done: a line on its stdin
+        mkfifo "$SANDBOX_DIR/go"
+        run sh -c 'echo started; read -r _; echo more >/tmp/f && cat /tmp/f' <"$SANDBOX_DIR/go" >"$SANDBOX_DIR/o" 2>/dev/null & r=$!
+        exec 3>"$SANDBOX_DIR/go"
+        wait_until 'the container to start' has started "$SANDBOX_DIR/o"
+        ${prefix}node scripts/clean.ts >/dev/null; echo >&3; exec 3>&-; wait $r; }`;
       const result = await probe('10-overlay', command, { after: 'echo "@@out=$(tr "\\n" " " <"$SANDBOX_DIR/o")"' });
       expect(result.status, result.stderr).toBe(0);
       expect(result.marks.out).toBe('started more ');
@@ -546,9 +552,11 @@ describe.concurrent('bad input: many at once, and npm run clean meanwhile', () =
 
   it("npm run clean while a step 05 container runs: the container's /proc stays mounted", async () => {
     const command = String.raw`{
-      run sh -c 'echo started; sleep 1; echo $(ls /proc | grep -c "^[0-9]")' >"$SANDBOX_DIR/o" 2>/dev/null & r=$!
-      for _ in $(seq 500); do grep -q started "$SANDBOX_DIR/o" && break; sleep 0.02; done
-      node scripts/clean.ts >/dev/null; wait $r; }`;
+      mkfifo "$SANDBOX_DIR/go"
+      run sh -c 'echo started; read -r _; echo $(ls /proc | grep -c "^[0-9]")' <"$SANDBOX_DIR/go" >"$SANDBOX_DIR/o" 2>/dev/null & r=$!
+      exec 3>"$SANDBOX_DIR/go"
+      wait_until 'the container to start' has started "$SANDBOX_DIR/o"
+      node scripts/clean.ts >/dev/null; echo >&3; exec 3>&-; wait $r; }`;
     const result = await probe('05-chroot-proc', command, { after: 'echo "@@processes=$(tail -1 "$SANDBOX_DIR/o")"' });
     expect(result.status, result.stderr).toBe(0);
     expect(Number(result.marks.processes)).toBeGreaterThan(0);

@@ -6,8 +6,10 @@
 //   *          the answer changed at this step: that is the step's lesson
 //   ✗          the answer is not what the course expects
 //   ERR        the probe could not answer (the reason is printed under the table)
+// A part of the table:  npm run matrix -- --steps 9,10 --probes own-cgroup,pids-limited
 import { availableParallelism } from 'node:os';
-import { styleText } from 'node:util';
+import { parseArgs, styleText } from 'node:util';
+import { stepNumber } from '../shared/steps.ts';
 import { buildBaseRootfs, removeBaseRootfs } from './base-rootfs.ts';
 import { EXPECTED, INVARIANTS, STEPS, type Step } from './expectations.ts';
 import { differences, snapshotMachine } from './machine.ts';
@@ -17,14 +19,17 @@ import { inSandbox, RUN_MARKER, TIME_SCALE } from './sandbox.ts';
 type Cell = { answer: boolean } | { error: string };
 
 const CELL_TIMEOUT_MS = 60_000 * TIME_SCALE;
+const USAGE = 'usage: npm run matrix [-- --steps 9,10 --probes own-cgroup,pids-limited]';
+
+// The lessons first, in the table's order; the invariants last, under their own heading.
+const ALL_PROBES = [...(Object.keys(PROBES) as ProbeId[]).filter((id) => !INVARIANTS.includes(id)), ...INVARIANTS];
+const { steps, probeIds, asked } = parseOptions(process.argv.slice(2));
 
 if (process.getuid?.() !== 0) {
   console.error('npm run matrix runs every step in sandboxes (namespaces, mounts): it needs root. Run: sudo npm run matrix');
   process.exit(1);
 }
 
-// The lessons first, in the table's order; the invariants last, under their own heading.
-const probeIds = [...(Object.keys(PROBES) as ProbeId[]).filter((id) => !INVARIANTS.includes(id)), ...INVARIANTS];
 const runId = `matrix-${process.pid}-${Date.now()}`;
 const before = snapshotMachine(`${RUN_MARKER}=${runId}`);
 const started = performance.now();
@@ -46,9 +51,37 @@ const changed = differences(before, snapshotMachine(`${RUN_MARKER}=${runId}`));
 if (changed.length > 0) console.error(`the matrix changed this machine:\n  ${changed.join('\n  ')}`);
 process.exit(failures > 0 || changed.length > 0 ? 1 : 0);
 
+/** The columns and rows asked for (--steps 9,10 and --probes <ids>: all of them if not given). */
+function parseOptions(args: string[]): { steps: Step[]; probeIds: ProbeId[]; asked: string } {
+  let values: { steps?: string; probes?: string };
+  try {
+    ({ values } = parseArgs({ args, options: { steps: { type: 'string' }, probes: { type: 'string' } } }));
+  } catch (error) {
+    usage(error instanceof Error ? error.message : String(error));
+  }
+  const numbers = values.steps?.split(',') ?? STEPS.map(stepNumber).map(String);
+  const ids = values.probes?.split(',') ?? ALL_PROBES;
+  const unknownStep = numbers.find((n) => !/^\d+$/.test(n) || !STEPS.some((step) => stepNumber(step) === Number(n)));
+  if (unknownStep !== undefined) usage(`no step "${unknownStep}": the steps are ${STEPS.map(stepNumber).join(', ')}`);
+  const unknownProbe = ids.find((id) => !ALL_PROBES.includes(id as ProbeId));
+  if (unknownProbe !== undefined) usage(`no probe "${unknownProbe}" (test/probes.ts): the probes are ${ALL_PROBES.join(', ')}`);
+  return {
+    steps: STEPS.filter((step) => numbers.some((n) => Number(n) === stepNumber(step))),
+    probeIds: ALL_PROBES.filter((id) => ids.includes(id)),
+    asked: Object.entries(values)
+      .map(([name, list]) => `--${name} ${list}`)
+      .join(' '),
+  };
+}
+
+function usage(why: string): never {
+  console.error(`npm run matrix: ${why}. ${USAGE}`);
+  process.exit(2);
+}
+
 /** Every (step, probe) pair, a few sandboxes at a time. */
 async function askAll(baseRootfs: string): Promise<Map<string, Cell>> {
-  const jobs = STEPS.flatMap((step) => probeIds.map((id) => ({ step, id })));
+  const jobs = steps.flatMap((step) => probeIds.map((id) => ({ step, id })));
   const cells = new Map<string, Cell>();
   let next = 0;
   const worker = async () => {
@@ -82,16 +115,17 @@ async function ask(step: Step, id: ProbeId, baseRootfs: string): Promise<Cell> {
 /** Print the table and the reasons for every ERR; returns how many cells are not as expected. */
 function printTable(cells: Map<string, Cell>): number {
   const claimWidth = Math.max(...probeIds.map((id) => PROBES[id].claim.length));
-  const columns = STEPS.map((step) => step.slice(0, 2));
-  console.log(`steps: ${STEPS.join(' · ')}`);
+  const columns = steps.map((step) => step.slice(0, 2));
+  console.log(`steps: ${steps.join(' · ')}${asked ? `   (only those asked for: ${asked})` : ''}`);
   console.log();
   console.log(`${'probe'.padEnd(claimWidth)}  ${columns.map((c) => c.padEnd(5)).join(' ')}`);
 
+  const firstInvariant = probeIds.find((shown) => INVARIANTS.includes(shown));
   let failures = 0;
   const errors: string[] = [];
   for (const id of probeIds) {
-    if (id === INVARIANTS[0]) console.log(`\n${'invariants: every step, as docker run'.padEnd(claimWidth)}`);
-    const marks = STEPS.map((step, index) => {
+    if (id === firstInvariant) console.log(`\n${'invariants: every step, as docker run'.padEnd(claimWidth)}`);
+    const marks = steps.map((step) => {
       const cell = cells.get(key(step, id))!;
       if ('error' in cell) {
         failures++;
@@ -99,7 +133,9 @@ function printTable(cells: Map<string, Cell>): number {
         return styleText(['red', 'bold'], 'ERR  ');
       }
       const word = cell.answer ? 'yes' : 'no';
-      const previous = index > 0 ? cells.get(key(STEPS[index - 1]!, id)) : undefined;
+      // The step before, if its column is shown (the cells are those of the shown steps).
+      const stepBefore = STEPS[STEPS.indexOf(step) - 1];
+      const previous = stepBefore === undefined ? undefined : cells.get(key(stepBefore, id));
       const changedHere = previous !== undefined && 'answer' in previous && previous.answer !== cell.answer;
       if (cell.answer !== EXPECTED[step]![id]) {
         failures++;

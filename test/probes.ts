@@ -30,7 +30,8 @@ ip -n world addr add 203.0.113.2/24 dev eth0; ip -n world link set eth0 up; ip -
 mkdir -p "$SANDBOX_DIR/www"; echo hello-from-world >"$SANDBOX_DIR/www/index.html"
 world() { ip netns exec world "$@"; }
 world busybox httpd -p 80 -h "$SANDBOX_DIR/www"
-for _ in $(seq ${100 * TIME_SCALE}); do world grep -qs ':0050 [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
+world_serves() { local httpd; httpd=$(ip netns pids world | head -1) && [ -n "$httpd" ] && listening 80 "$httpd"; }
+wait_until 'the world to serve' world_serves
 `;
 
 export interface Probe {
@@ -140,13 +141,11 @@ export const PROBES = {
     // would be a router, not the host itself.
     // (Once it listens: 1E61 is port 7777 and 0A LISTEN in /proc/net/tcp6, or tcp.)
     script: String.raw`busybox nc -l -p 7777 >"$SANDBOX_DIR/got" &
-      for _ in $(seq ${100 * TIME_SCALE}); do grep -qs ':1E61 [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
+      wait_until 'the host to listen on 7777' listening 7777
       run sh -c 'gw=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p"); echo "gateway=$gw"
         [ -z "$gw" ] || { echo hello-host | nc -w ${5 * TIME_SCALE} "$gw" 7777; echo "sent=$?"; }' | tee "$SANDBOX_DIR/ran"
       # The server writes what it got in its own time (longer on a busy machine).
-      if grep -q '^gateway=.' "$SANDBOX_DIR/ran"; then
-        for _ in $(seq ${250 * TIME_SCALE}); do grep -qs hello-host "$SANDBOX_DIR/got" && break; sleep 0.02; done
-      fi
+      if grep -q '^sent=0' "$SANDBOX_DIR/ran"; then wait_until 'the line to reach the host' has hello-host "$SANDBOX_DIR/got"; fi
       echo "reached=$(grep -c hello-host "$SANDBOX_DIR/got")"`,
     observe: (o) => {
       const reached = answer(o, 'reached', count);
@@ -167,18 +166,18 @@ export const PROBES = {
   'reaches-other-container': {
     claim: 'a container reaches another by its address',
     // The first says its address on eth0 (none: it has no link of its own, as 01-10)
-    // and listens; the second sends it a line.
+    // and listens, which the host sees in its network (/proc/<pid>/net); the second sends
+    // it a line, and once sent, the host waits for it on the first's stdout.
     script: String.raw`node "$REPO/steps/$STEP/main.ts" run sh -c 'a=$(ip -4 -o addr show eth0 2>/dev/null | awk "{print \$4}" | cut -d/ -f1)
-        echo "address=$a"; [ -z "$a" ] && exit
-        timeout ${15 * TIME_SCALE} nc -l -p 7000 & listener=$!
-        for _ in $(seq ${250 * TIME_SCALE}); do grep -qs ":1B58 [0-9A-F]*:0000 0A" /proc/net/tcp /proc/net/tcp6 && break; sleep 0.02; done
-        echo listening; wait $listener' >"$SANDBOX_DIR/first" 2>/dev/null & first=$!
-      # until the first listens on port 7000 (1B58), or says it has no address
-      for _ in $(seq ${1000 * TIME_SCALE}); do grep -q -e '^listening' -e '^address=$' "$SANDBOX_DIR/first" && break; sleep 0.02; done
+        echo "address=$a"; [ -z "$a" ] || exec nc -l -p 7000' >"$SANDBOX_DIR/first" 2>"$SANDBOX_DIR/first-err" & first=$!
+      wait_until 'the first container to say its address' has '^address=' "$SANDBOX_DIR/first"
       a=$(sed -n 's/^address=//p' "$SANDBOX_DIR/first")
-      [ -z "$a" ] || run sh -c 'echo hello-neighbour | nc -w ${2 * TIME_SCALE} "$0" 7000' "$a" 2>/dev/null
-      # the line may still be on its way to the first's stdout: a moment for it, then stop it
-      for _ in $(seq ${100 * TIME_SCALE}); do grep -q hello-neighbour "$SANDBOX_DIR/first" && break; sleep 0.02; done
+      first_listens() { local nc; nc=$(pgrep -f '^nc -l -p 7000$') && listening 7000 "$nc"; }
+      if [ -n "$a" ] && wait_until 'the first container to listen' first_listens; then
+        run sh -c 'echo hello-neighbour | nc -w ${2 * TIME_SCALE} "$0" 7000' "$a" 2>"$SANDBOX_DIR/second-err" &&
+          wait_until 'the line to reach the first container' has hello-neighbour "$SANDBOX_DIR/first"
+        echo "second=$?"; grep -v '^Running' "$SANDBOX_DIR/second-err"
+      fi
       kill $first 2>/dev/null; wait $first; echo "address=$a"; echo "reached=$(grep -c hello-neighbour "$SANDBOX_DIR/first")"`,
     observe: (o) => {
       const reached = answer(o, 'reached', count);
@@ -191,8 +190,9 @@ export const PROBES = {
     claim: "a port published with -p 8080:80 reaches the container's server from another machine",
     // The world asks the host's address; steps without -p take it for the command.
     script: String.raw`${WORLD}
-      node "$REPO/steps/$STEP/main.ts" run -p 8080:80 sh -c 'echo hello-inside >/tmp/index.html; httpd -p 80 -h /tmp && echo serving; sleep 3' >"$SANDBOX_DIR/out" 2>/dev/null & r=$!
-      for _ in $(seq ${500 * TIME_SCALE}); do grep -q serving "$SANDBOX_DIR/out" && break; kill -0 $r 2>/dev/null || break; sleep 0.02; done
+      node "$REPO/steps/$STEP/main.ts" run -p 8080:80 sh -c 'echo hello-inside >/tmp/index.html; httpd -p 80 -h /tmp && echo serving && exec sleep 1000' >"$SANDBOX_DIR/out" 2>/dev/null & r=$!
+      serving_or_ended() { has serving "$SANDBOX_DIR/out" || ! kill -0 $r 2>/dev/null; }
+      wait_until 'the container to serve' serving_or_ended
       world timeout ${5 * TIME_SCALE} busybox wget -q -O - http://203.0.113.1:8080/ 2>/dev/null | tee "$SANDBOX_DIR/got"
       kill $r 2>/dev/null; wait $r
       echo "reached=$(grep -c hello-inside "$SANDBOX_DIR/got")"`,
@@ -262,13 +262,13 @@ CALLER
   },
   'memory-limited': {
     claim: `a process that takes more memory than the limit (${formatSize(MEMORY)} by default) is killed`,
-    // busybox tail keeps a whole "line" in memory: N MiB of zeros is one line.
-    script: `run sh -c 'head -c ${MEMORY_TRIED}m /dev/zero | tail >/dev/null; echo "tail=$?"'; echo "status=$?"`,
+    // dd reads N MiB of zeros in one block: a buffer of N MiB, every page touched.
+    script: `run sh -c 'dd if=/dev/zero of=/dev/null bs=${MEMORY_TRIED}M count=1 2>/dev/null; echo "dd=$?"'; echo "status=$?"`,
     // The OOM killer may pick the container's PID 1 (node) instead: then the whole
     // container ends, with 137 and the runtime's line.
     observe: (o) => {
-      if (/^tail=0$/m.test(o.stdout)) return false;
-      if (/^tail=137$/m.test(o.stdout) || (/^status=137$/m.test(o.stdout) && o.stderr.includes('out of memory'))) return true;
+      if (/^dd=0$/m.test(o.stdout)) return false;
+      if (/^dd=137$/m.test(o.stdout) || (/^status=137$/m.test(o.stdout) && o.stderr.includes('out of memory'))) return true;
       throw new ProbeError(`neither finished nor killed\nstdout: ${o.stdout}\nstderr: ${o.stderr}`);
     },
   },

@@ -44,7 +44,7 @@ export function registryTools(): string {
  */
 export const REGISTRY_FUNCTIONS = String.raw`
 ip link set lo up
-wait_port() { for _ in $(seq 150); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; return 1; }
+wait_port() { wait_until "a server on port $1" listening "$1"; }
 start_registry() {
   local dir="$SANDBOX_DIR/registry-$1"; mkdir -p "$dir"
   printf '%s\n' 'version: 0.1' 'log: {level: error, accesslog: {disabled: true}}' \

@@ -35,6 +35,7 @@ cp -a "$BASE_ROOTFS/." "$SANDBOX_DIR/rootfs/"
 # overlay's writable layer cannot be inside its image).
 export CONTAINERFS="$SANDBOX_DIR/rootfs" CONTAINER_STATE="$SANDBOX_DIR/state"
 cd "$REPO"
+source test/wait.sh # wait_until and its conditions: waits on state, scaled by the time factor
 run() { node "$REPO/steps/$STEP/main.ts" run "$@"; }
 set +e
 `;

@@ -16,7 +16,7 @@ script -qefc "node steps/$STEP/main.ts run sh" /dev/null <"$SANDBOX_DIR/keys" >"
 term=$!
 exec 3>"$SANDBOX_DIR/keys"
 type() { printf '%s\n' "$1" >&3; }
-until_seen() { for _ in $(seq 400); do grep -q "$1" "$SANDBOX_DIR/screen" && return; sleep 0.025; done; echo "never saw $1"; }
+until_seen() { wait_until "$1 on the screen" has "$1" "$SANDBOX_DIR/screen"; }
 `;
 
 for (const step of STEPS) {
@@ -36,7 +36,7 @@ for (const step of STEPS) {
           echo "command=$(grep -c got-${signal} "$SANDBOX_DIR/out")"
           start sh -c 'echo started; exec sleep 1000'
           # Not before sh has become sleep: a signal that hit sh would be gone.
-          for _ in $(seq 500); do pgrep -f '^sleep 1000$' >/dev/null && break; sleep 0.02; done
+          wait_until 'sh to become sleep' running '^sleep 1000$'
           kill -${signal} $runtime
           wait $runtime; echo "status=$?"
           echo "left=$(others | wc -l)"`);
@@ -56,7 +56,8 @@ for (const step of STEPS) {
         TERMINAL +
           String.raw`
         type 'echo rea""dy; sleep 30; echo after-""sleep'
-        until_seen ready && sleep 0.5
+        # Ctrl-C once the shell's foreground job runs: the sleep, as a process of its own
+        until_seen ready && wait_until 'the foreground sleep' running '^sleep 30$'
         printf '' >&3
         until_seen '\^C'
         type 'echo sur""vived; exit 4'
@@ -81,20 +82,22 @@ for (const step of STEPS) {
         : "an orphan is adopted by the host's init, outside the container",
       async () => {
         const outcome = await sandbox(String.raw`
-        start sh -c 'sh -c "exec sleep 1.5 & echo orphan=\$!"; echo started; sleep 5'
+        start sh -c 'sh -c "exec sleep 1002 & echo orphan=\$!"; echo started; exec sleep 1000'
         orphan=$(sed -n 's/^orphan=//p' "$SANDBOX_DIR/out")
         # its PID in the sandbox: the sleep whose innermost PID is $orphan (a busy machine
         # may take a moment to show it)
-        for _ in $(seq 100); do
+        find_orphan() {
           host_pid=$(grep -lE "^NSpid:.*\s$orphan$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3 | while read -r p; do grep -qs '^Name:\s*sleep' /proc/$p/status && echo $p; done | head -1)
-          [ -n "$host_pid" ] && break; sleep 0.02
-        done
+          [ -n "$host_pid" ]
+        }
+        wait_until 'the orphan' find_orphan
         parent=$(awk '/^PPid:/ {print $2}' /proc/$host_pid/status)
         echo "adopter_nspid=$(awk '/^NSpid:/ {print $NF}' /proc/$parent/status)"
         echo "adopter_is_sandbox_init=$([ "$parent" = 1 ] && echo yes || echo no)"
-        # once it has ended, its adopter has a moment to reap it
-        for _ in $(seq 200); do grep -qs '^State:\s*[^Z]' /proc/$host_pid/status || break; sleep 0.02; done
-        sleep 0.5
+        # it ends; then, until its adopter has reaped it (a zombie left says not)
+        kill $host_pid
+        reaped() { [ ! -e /proc/$host_pid ]; }
+        wait_until 'the orphan to be reaped' reaped
         echo "zombies=$(grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l)"
         kill -TERM $runtime
         wait $runtime; echo "status=$?"`);

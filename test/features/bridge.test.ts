@@ -17,12 +17,8 @@ network() {
   nft list chain ip container-from-scratch published 2>/dev/null | grep dnat | sed 's/^\s*/rule /'
   for f in /run/container-from-scratch/bridge/leases/*; do [ -e "$f" ] && ! flock -n "$f" true && echo "lease $f"; done
 }
-# for 5 s at most (longer on a slow machine): each look is several processes
-gone() {
-  local until=$((SECONDS + ${5 * TIME_SCALE}))
-  while [ $SECONDS -lt $until ] && [ -n "$(network)" ]; do sleep 0.05; done
-  network | tr '\n' ' '
-}
+no_network() { [ -z "$(network)" ]; }
+gone() { wait_until -t 5 'the network to go' no_network; network | tr '\n' ' '; }
 page() { timeout ${5 * TIME_SCALE} busybox wget -q -O - "$@" 2>&1; }
 SERVE='echo "hello-from-$(hostname)-$(ip -4 -o addr show eth0 | awk "{print \$4}")" >/tmp/index.html; httpd -p 80 -h /tmp && echo started; exec sleep 1000'
 `;
@@ -35,10 +31,12 @@ for (const step of stepsWhere('reaches-other-container')) {
     it('the world is reached through the NAT, as the host; two containers talk by address; nothing left after', async () => {
       const outcome = await sandbox(String.raw`
         echo "direct=$(world ip route get 10.201.0.2 2>&1 | grep -c unreachable)"  # the world has no route back
-        # (it says "started" just before nc listens: the second tries again, if it is refused)
+        # (it says "started" just before nc listens: the host waits until it does, in its network)
         start sh -c 'ip -4 -o addr show eth0 | awk "{print \"first=\" \$4}"; echo started; exec nc -l -p 7000'
         first=$(sed -n 's/^first=\([0-9.]*\).*/\1/p' "$SANDBOX_DIR/out"); grep '^first=' "$SANDBOX_DIR/out"
-        run sh -c 'echo "world=$(timeout ${5 * TIME_SCALE} wget -q -O - http://203.0.113.2/)"; for _ in 1 2 3 4 5; do echo hello-neighbour | nc -w ${2 * TIME_SCALE} "$0" 7000 && break; sleep 0.2; done' "$first"
+        first_listens() { local nc; nc=$(pgrep -f '^nc -l -p 7000$') && listening 7000 "$nc"; }
+        wait_until 'the first container to listen' first_listens
+        run sh -c 'echo "world=$(timeout ${5 * TIME_SCALE} wget -q -O - http://203.0.113.2/)"; echo hello-neighbour | nc -w ${2 * TIME_SCALE} "$0" 7000' "$first"
         wait $runtime; echo "status=$?"; grep hello-neighbour "$SANDBOX_DIR/out" | sed 's/^/neighbour=/'
         echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
         echo "seen_by_world=$(world cat /proc/net/nf_conntrack 2>/dev/null | wc -l)"
@@ -96,7 +94,7 @@ for (const step of stepsWhere('reaches-other-container')) {
         start -p 8080:80 sh -c "$SERVE"
         run -p 8080:80 sh -c 'echo command-ran' 2>"$SANDBOX_DIR/e1"; echo "published=$?"; echo "published_err=$(grep -v '^Running' "$SANDBOX_DIR/e1")"
         busybox nc -l -p 7070 & server=$!
-        for _ in $(seq ${100 * TIME_SCALE}); do grep -qs ':1B9E [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
+        wait_until 'the host program on 7070' listening 7070
         run -p 7070:80 sh -c 'echo command-ran' 2>"$SANDBOX_DIR/e2"; echo "busy=$?"; echo "busy_err=$(grep -v '^Running' "$SANDBOX_DIR/e2")"
         kill $server
         run -p 80 sh -c 'echo ran' 2>"$SANDBOX_DIR/e3"; echo "auto=$?"; echo "auto_err=$(grep -v '^Running' "$SANDBOX_DIR/e3")"
@@ -118,7 +116,8 @@ for (const step of stepsWhere('reaches-other-container')) {
       const outcome = await sandbox(String.raw`
         start -p 8080:80 sh -c 'echo started; exec sleep 1000'
         kill -KILL $runtime; wait $runtime 2>/dev/null
-        for _ in $(seq ${250 * TIME_SCALE}); do ip -o link show | grep -q ': cfs-' || break; sleep 0.02; done
+        no_veth() { ! ip -o link show | grep -q ': cfs-'; }
+        wait_until 'the veth pair to go' no_veth
         echo "after_kill=$(nft list chain ip container-from-scratch published | grep -c dnat)"
         run -p 8080:80 sh -c 'ip -4 -o addr show eth0 | awk "{print \"next=\" \$4}"' 2>/dev/null
         node scripts/clean.ts | grep -E 'removed the (rule|bridge|nftables)' | sed 's/^ */cleaned=/'
@@ -166,7 +165,8 @@ for (const step of stepsWhere('reaches-other-container')) {
           sleep 1001 |
             run sh -c 'echo "$(ip -4 -o addr show eth0 | awk "{print \$4}") $(timeout ${10 * TIME_SCALE} wget -q -O - http://203.0.113.2/)"; cat >/dev/null' >"$SANDBOX_DIR/out-$i" 2>"$SANDBOX_DIR/err-$i" &
         done
-        for _ in $(seq ${500 * TIME_SCALE}); do [ "$(cat "$SANDBOX_DIR"/out-* 2>/dev/null | wc -l)" -ge 20 ] && break; sleep 0.1; done
+        all_spoke() { [ "$(cat "$SANDBOX_DIR"/out-* 2>/dev/null | wc -l)" -ge 20 ]; }
+        wait_until -t 50 'all twenty to speak' all_spoke
         echo "alive=$(ip -o link show | grep -c ': cfs-')"; pkill -x -f 'sleep 1001'
         wait
         echo "reached=$(cat "$SANDBOX_DIR"/out-* | grep -c ' hello-from-world$')"

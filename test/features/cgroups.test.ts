@@ -24,7 +24,8 @@ cg() {
 left() { ls -d /sys/fs/cgroup/$CGROUP_PARENT/$id /sys/fs/cgroup/*/$CGROUP_PARENT/$id 2>/dev/null | wc -l; }
 # start the runtime in the background: $runtime is its PID (not a subshell's)
 start() { node "$REPO/steps/$STEP/main.ts" run "$@" & runtime=$!; }
-wait_for_container() { for _ in $(seq ${100 * TIME_SCALE}); do id=$(container_id); [ -n "$id" ] && return; sleep 0.05; done; }
+found_container() { id=$(container_id); [ -n "$id" ]; }
+wait_for_container() { wait_until "the container's cgroup" found_container; }
 `;
 
 const value = (outcome: Outcome, key: string) => outcome.stdout.match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
@@ -36,13 +37,16 @@ function describeCgroups(step: string): void {
   describe.concurrent(`step ${step}: cgroups`, () => {
     it('the limits are written, the command is in the cgroup from its first instruction, the cgroup is gone after', async () => {
       const outcome = await sandbox(String.raw`
-        start --memory 64m --pids 32 --cpus 0.5 sh -c 'cat /proc/self/cgroup; sleep 2' >"$SANDBOX_DIR/out"
+        # the command ends on a line on its stdin
+        mkfifo "$SANDBOX_DIR/go"
+        node "$REPO/steps/$STEP/main.ts" run --memory 64m --pids 32 --cpus 0.5 sh -c 'cat /proc/self/cgroup; read -r _' <"$SANDBOX_DIR/go" >"$SANDBOX_DIR/out" & runtime=$!
+        exec 3>"$SANDBOX_DIR/go"
         wait_for_container
         echo "id=$id"
         echo "memory=$(cg memory memory.limit_in_bytes)$(cg memory memory.max)"
         echo "pids=$(cg pids pids.max)"
         echo "cpu=$(cg cpu cpu.cfs_quota_us)$(cg cpu cpu.max)"
-        wait $runtime; echo "status=$?"
+        echo >&3; wait $runtime; echo "status=$?"
         echo "left=$(left)"
         sed 's/^/inside: /' "$SANDBOX_DIR/out"`);
       const id = value(outcome, 'id');
@@ -84,7 +88,8 @@ function describeCgroups(step: string): void {
         start --pids 32 sh -c 'bomb() { bomb | bomb & }; bomb & exec sleep 60' 2>/dev/null
         wait_for_container
         # until the kernel has refused a fork (a slow machine, an emulated one, takes longer)
-        for _ in $(seq 200); do [ "$(cg pids pids.events | sed -n 's/^max //p')" -gt 0 ] 2>/dev/null && break; sleep 0.1; done
+        refused() { [ "$(cg pids pids.events | sed -n 's/^max //p')" -gt 0 ] 2>/dev/null; }
+        wait_until -t 20 'a fork refused' refused
         echo "current=$(cg pids pids.current)"
         echo "refused=$(cg pids pids.events | sed -n 's/^max //p')"
         start=$(date +%s%N); for _ in $(seq 20); do /bin/true; done; end=$(date +%s%N)
@@ -110,7 +115,8 @@ function describeCgroups(step: string): void {
         wait_for_container
         # once the loop is over (times printed its two lines): a slow machine, an emulated
         # one, may take seconds to start the container, so no fixed wait
-        for _ in $(seq ${600 * TIME_SCALE}); do [ "$(wc -l <"$SANDBOX_DIR/out")" -ge 2 ] && break; sleep 0.1; done
+        loop_over() { [ "$(wc -l <"$SANDBOX_DIR/out")" -ge 2 ]; }
+        wait_until -t 60 'the loop to be over' loop_over
         echo "throttled=$(cg cpu cpu.stat | sed -n 's/^nr_throttled //p')"
         kill -TERM $runtime; wait $runtime
         echo "cpu=$(sed -n 2p "$SANDBOX_DIR/out")"`);
@@ -142,7 +148,7 @@ function describeCgroups(step: string): void {
       echo "controllers=$(cat /sys/fs/cgroup/cgroup.controllers)"
       run true 2>"$SANDBOX_DIR/err"; echo "default=$?"; echo "default_err=$(grep -v '^Running' "$SANDBOX_DIR/err")"
       start --memory 0 --pids 0 --cpus 0 sh -c 'cat /proc/self/cgroup; exec sleep 60' >"$SANDBOX_DIR/out" 2>/dev/null
-      for _ in $(seq 100); do grep -q container-from-scratch "$SANDBOX_DIR/out" && break; sleep 0.05; done
+      wait_until 'the command to say its cgroup' has container-from-scratch "$SANDBOX_DIR/out"
       wait_for_container
       echo "id=$id"
       echo "procs=$(wc -l </sys/fs/cgroup/$CGROUP_PARENT/$id/cgroup.procs)"

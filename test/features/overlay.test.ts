@@ -44,10 +44,14 @@ for (const step of stepsWhere('writes-reach-rootfs', false)) {
 
     it("two containers of one image, at the same time, do not see each other's writes", async () => {
       const outcome = await sandbox(String.raw`
-        run --image mybox sh -c 'echo a >/tmp/from-a; echo a >>/data/notes.txt; sleep 1.5; echo "a_sees=$(ls /tmp | tr "\n" " ")$(cat /data/notes.txt | tr "\n" " ")"' &
-        sleep 0.7
+        # a writes, then waits for a line on its stdin while b runs whole: they overlap
+        mkfifo "$SANDBOX_DIR/go"
+        run --image mybox sh -c 'echo a >/tmp/from-a; echo a >>/data/notes.txt; echo a-wrote; read -r _
+          echo "a_sees=$(ls /tmp | tr "\n" " ")$(cat /data/notes.txt | tr "\n" " ")"' <"$SANDBOX_DIR/go" >"$SANDBOX_DIR/a" &
+        exec 3>"$SANDBOX_DIR/go"
+        wait_until 'a to write' has a-wrote "$SANDBOX_DIR/a"
         run --image mybox sh -c 'echo b >/tmp/from-b; echo "b_sees=$(ls /tmp | tr "\n" " ")$(cat /data/notes.txt | tr "\n" " ")"'
-        wait`);
+        echo >&3; wait; cat "$SANDBOX_DIR/a"`);
       expect(value(outcome, 'a_sees'), outcome.stderr).toBe('from-a original a ');
       expect(value(outcome, 'b_sees'), outcome.stderr).toBe('from-b original ');
     });

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { stepsWhere } from '../expectations.ts';
 import { REGISTRY_FUNCTIONS, registryTools } from '../registry.ts';
-import { inSandbox, type Outcome, TIME_SCALE } from '../sandbox.ts';
+import { inSandbox, type Outcome } from '../sandbox.ts';
 
 const value = (outcome: Outcome, key: string) => outcome.stdout.match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
 const REF = '127.0.0.1:5000/test/two-layer';
@@ -261,7 +261,7 @@ describe.concurrent('npm run image -- pull', () => {
       ip addr add 10.254.0.1/32 dev lo
       sed 's/127.0.0.1:5000/10.254.0.1:5007/' "$SANDBOX_DIR/registry-5000/config.yml" >"$SANDBOX_DIR/far.yml"
       "$REGISTRY_BIN" serve "$SANDBOX_DIR/far.yml" >/dev/null 2>&1 &
-      for _ in $(seq ${100 * TIME_SCALE}); do (exec 3<>/dev/tcp/10.254.0.1/5007) 2>/dev/null && break; sleep 0.1; done
+      wait_port 5007
       npm run -s image -- pull 10.254.0.1:5007/test/two-layer:v1 2>&1 | sed 's/^/https=/'
       npm run -s image -- pull --insecure 10.254.0.1:5007/test/two-layer:v1 2>&1 | sed 's/^/insecure=/'`,
     );
@@ -281,7 +281,8 @@ describe.concurrent('npm run image -- pull', () => {
       npm run -s image -- pull 127.0.0.1:5003/test/two-layer:v1 2>&1 | sed 's/^/once=/'
       npm run -s image -- rm 127.0.0.1:5003/test/two-layer:v1 2>/dev/null
       node scripts/image.ts pull 127.0.0.1:5005/test/two-layer:v1 2>/dev/null & pid=$!
-      for _ in $(seq ${100 * TIME_SCALE}); do ls "$CONTAINER_STATE/images/.layers" 2>/dev/null | grep -q partial && break; sleep 0.1; done
+      half_pulled() { ls "$CONTAINER_STATE/images/.layers" 2>/dev/null | grep -q partial; }
+      wait_until 'a half-pulled layer' half_pulled
       kill -9 $pid; wait $pid 2>/dev/null
       echo "killed_left=$(ls -A "$CONTAINER_STATE/images/.layers" | grep -c partial)"
       node scripts/clean.ts | grep -A1 half-pulled | tr '\n' ' ' | sed 's/^/clean=/'; echo

@@ -9,7 +9,8 @@ import { inSandbox } from '../sandbox.ts';
 // process ends. Then it prints how many are left.
 const HELPERS = String.raw`
 links() { ip -o link show | grep -c ': cfs-'; }
-gone() { for _ in $(seq 250); do [ "$(links)" = 0 ] && break; sleep 0.02; done; links; }
+no_links() { [ "$(links)" = 0 ]; }
+gone() { wait_until 'the veth pairs to go' no_links; links; }
 # what the container says about itself: "address=10.200.x.y/30", "gateway=10.200.x.z"
 SELF='echo "address=$(ip -o -4 addr show eth0 | awk "{print \$4}")"; echo "gateway=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p")"'
 `;
@@ -33,7 +34,7 @@ for (const step of stepsWhere('reaches-host')) {
     it('the container has eth0, an address and a default route to the host, which it reaches (ping, TCP) and which reaches it; nothing left after', async () => {
       const outcome = await sandbox(String.raw`
         busybox nc -l -p 7777 >"$SANDBOX_DIR/got" &
-        for _ in $(seq 100); do grep -qs ':1E61 [0-9A-F]*:0000 0A' /proc/net/tcp6 /proc/net/tcp && break; sleep 0.02; done
+        wait_until 'the server on 7777' listening 7777
         start sh -c "$SELF"'
           echo "interfaces=$(awk -F: "NR > 2 {print \$1}" /proc/net/dev | tr -d " " | sort | tr "\n" " ")"
           gw=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p")
@@ -43,7 +44,7 @@ for (const step of stepsWhere('reaches-host')) {
         echo "up=$(ip -o link show up | grep -c ': cfs-')"
         container=$(sed -n 's/^address=\([0-9.]*\).*/\1/p' "$SANDBOX_DIR/out")
         busybox ping -c 1 -W 2 "$container" >/dev/null && echo host_ping=ok
-        for _ in $(seq 250); do grep -qs hello-host "$SANDBOX_DIR/got" && break; sleep 0.02; done  # the server writes in its own time
+        wait_until 'the line to reach the server' has hello-host "$SANDBOX_DIR/got" # it writes in its own time
         echo "got=$(cat "$SANDBOX_DIR/got")"
         kill -TERM $runtime; wait $runtime; echo "status=$?"
         echo "left=$(gone)"
@@ -63,11 +64,16 @@ for (const step of stepsWhere('reaches-host')) {
 
     it('two containers at once: each its own address, both reach the host', async () => {
       const outcome = await sandbox(String.raw`
+        # Each says its address, then waits for a line on its stdin: both run at once.
         for i in 1 2; do
+          mkfifo "$SANDBOX_DIR/go-$i"
           run sh -c "$SELF"'; gw=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p")
-            sleep 1; ping -c 1 -W 2 "$gw" >/dev/null && echo ping=ok' >"$SANDBOX_DIR/out-$i" 2>/dev/null &
+            read -r _; ping -c 1 -W 2 "$gw" >/dev/null && echo ping=ok' <"$SANDBOX_DIR/go-$i" >"$SANDBOX_DIR/out-$i" 2>/dev/null &
+          exec {go}>"$SANDBOX_DIR/go-$i"; gos+=($go)
         done
-        sleep 0.6; echo "during=$(links)"
+        wait_until 'both containers to run' has '^gateway=' "$SANDBOX_DIR/out-1" && wait_until 'both containers to run' has '^gateway=' "$SANDBOX_DIR/out-2"
+        echo "during=$(links)"
+        for go in "${'$'}{gos[@]}"; do echo >&$go; exec {go}>&-; done
         wait
         for i in 1 2; do sed "s/^/$i-/" "$SANDBOX_DIR/out-$i"; done
         echo "left=$(gone)"`);
@@ -75,6 +81,7 @@ for (const step of stepsWhere('reaches-host')) {
       expect(one, outcome.stdout + outcome.stderr).toMatch(ADDRESS);
       expect(two).toMatch(ADDRESS);
       expect(one).not.toBe(two);
+      expect(value(outcome, 'during')).toBe('2'); // two veth pairs on the host at once
       if (!bridged) expect(subnetOf(one!)).not.toBe(subnetOf(two!));
       expect(value(outcome, '1-ping')).toBe('ok');
       expect(value(outcome, '2-ping')).toBe('ok');
