@@ -2,15 +2,20 @@
 # Inside the VM only (scripts/vm/init.sh runs it): step 09's three limits, as the kernel
 # enforces them on cgroup v2. Each check prints one line with what it measured; the
 # script's status is how many failed. Never run a step on a machine you care about.
+# Events are ordered by waiting on state (test/wait.sh: wait_until), never on time.
+# shellcheck disable=SC2317 # the conditions below are called by wait_until
 set -u
 cd "$(dirname "$0")/../.." || exit
+# wait_until: waits on state, as long as CFS_TEST_TIME_SCALE allows (the VM's kernel
+# command line passes it)
+# shellcheck source=/dev/null
+source test/wait.sh
 step() { node steps/09-cgroups/main.ts run "$@"; }
-# The container's cgroup (the only one: nothing else runs), once the runtime made it.
-wait_for_cgroup() {
-  for _ in $(seq 300); do
-    for dir in /sys/fs/cgroup/container-from-scratch/*/; do [ -d "$dir" ] && return; done
-    sleep 0.1
-  done
+# The container's cgroup, $dir (the only one: nothing else runs), once the runtime made it.
+dir=
+cgroup_made() {
+  for dir in /sys/fs/cgroup/container-from-scratch/*/; do [ -d "$dir" ] && return; done
+  return 1
 }
 failed=0
 # report <status of the check> <what it measured>
@@ -30,13 +35,13 @@ report $? "memory.max 64 MiB: status $status, '${line:-no OOM line}', $(wc -c <"
 # pids.max: a fork bomb under --pids 32 (and ulimit -u, a net under the net).
 (ulimit -u 400 && step --pids 32 sh -c 'bomb() { bomb | bomb & }; bomb & exec sleep 60') 2>/dev/null &
 runtime=$!
-wait_for_cgroup
-# until the kernel has refused a fork (emulated CPUs take a while to fork 32 times), 60 s at most
-for _ in $(seq 600); do
-  refused=$(sed -n 's/^max //p' "$dir/pids.events")
-  [ "${refused:-0}" -gt 0 ] && break
-  sleep 0.1
-done
+wait_until "the container's cgroup" cgroup_made
+# until the kernel has refused a fork (emulated CPUs take a while to fork 32 times)
+fork_refused() {
+  refused=$(sed -n 's/^max //p' "$dir/pids.events" 2>/dev/null)
+  [ "${refused:-0}" -gt 0 ]
+}
+wait_until "a fork refused (pids.events max)" fork_refused
 current=$(cat "$dir/pids.current")
 kill -TERM $runtime
 wait $runtime
@@ -44,15 +49,19 @@ wait $runtime
 report $? "pids.max 32: the fork bomb reached pids.current ${current:-?}, ${refused:-?} forks refused (pids.events max)"
 
 # cpu.max: a busy loop for 2 s under --cpus 0.2 (20 ms of every 100 ms) gets 0.4 s of
-# CPU, +-20%. `times`, second line: the CPU time of the shell's children, "0m0.40s 0m0.00s".
-step --cpus 0.2 sh -c 'timeout 2 sh -c "while :; do :; done"; times' >"$out/cpu.out" 2>/dev/null &
+# CPU, +-20%, and the kernel throttled it. `times`, second line: the CPU time of the
+# shell's children, "0m0.40s 0m0.00s". Then the container sleeps, its cgroup kept: once
+# times has printed both lines, the loop is over and cpu.stat's nr_throttled is read.
+step --cpus 0.2 sh -c 'timeout 2 sh -c "while :; do :; done"; times; exec sleep 60' >"$out/cpu.out" 2>/dev/null &
 runtime=$!
-wait_for_cgroup
-sleep 1.5
+wait_until "the container's cgroup" cgroup_made
+loop_over() { [ "$(wc -l <"$out/cpu.out")" -ge 2 ]; }
+wait_until "the busy loop's end (the two lines of times)" loop_over
 throttled=$(sed -n 's/^nr_throttled //p' "$dir/cpu.stat")
+kill -TERM $runtime
 wait $runtime
 cpu=$(sed -n 2p "$out/cpu.out" | awk '{ gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }')
-awk -v t="${cpu:-0}" 'BEGIN { exit !(t >= 0.32 && t <= 0.48) }'
+awk -v t="${cpu:-0}" 'BEGIN { exit !(t >= 0.32 && t <= 0.48) }' && [ "${throttled:-0}" -gt 0 ]
 report $? "cpu.max 0.2 CPU: a 2 s busy loop got ${cpu:-?} s of CPU (0.4 s +-20%), throttled ${throttled:-?} times"
 
 rm -rf "$out"
