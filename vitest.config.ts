@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 } } },
       {
         test: {
           name: 'system',
@@ -17,6 +17,7 @@ export default defineConfig({
           // the steps they run, so the cores stay busy (vitest's default: cores - 1).
           maxWorkers: 2,
           maxConcurrency: 5,
+          sequence: { groupOrder: 1 }, // after the unit tier (projects with their own maxWorkers need an order)
           testTimeout: 60_000 * (Number(process.env.CFS_TEST_TIME_SCALE) || 1), // as test/sandbox.ts's TIME_SCALE
         },
       },
