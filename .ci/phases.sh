@@ -48,7 +48,9 @@ phase_counts() {
   [ -n "$text" ] || return 0
   passed=$(grep -oE '[0-9]+ passed' <<<"$text" | grep -oE '[0-9]+')
   failed=$(grep -oE '[0-9]+ failed' <<<"$text" | grep -oE '[0-9]+')
-  ci_summary="${passed:-0} passed, ${failed:-0} failed"
+  ci_summary=$(sed -E 's/^\s*Tests\s+//' <<<"$text")
+  # a run that failed with no test failed (a file that could not load, say) counts one
+  [ "$status" = 0 ] || [ -n "$failed" ] || failed=1
   [ "$counted" = 0 ] || ci_count "${passed:-0}" "${failed:-0}"
 }
 

@@ -5,8 +5,8 @@
 // run it inside the sandbox, on 127.0.0.1 of the sandbox's own network namespace:
 // nothing of it is visible from the host, and it dies with the sandbox.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { REPO } from './sandbox.ts';
 
 const CACHE = join(REPO, 'node_modules/.cache/registry');
@@ -22,6 +22,7 @@ export function registryTools(): string {
     }
   }
   if (existsSync(BINARY)) return BINARY;
+  mkdirSync(dirname(CACHE), { recursive: true }); // a fresh clone has no node_modules/.cache yet
   const download = mkdtempSync(`${CACHE}-`);
   try {
     execFileSync('sh', ['-c', 'apt-get download docker-registry && dpkg-deb -x docker-registry_*.deb .'], { cwd: download, stdio: 'pipe' });
