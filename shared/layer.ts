@@ -40,17 +40,23 @@ function layerOf(id: string): Layer {
 
 /**
  * Make the empty writable layer of container `id` over `image`; it is
- * deleted when the runtime ends, unless `keep` (--keep).
+ * deleted when the runtime ends, unless `keep` (--keep). `gid`: the container's root
+ * group on the host, the one other than root that may pass into the layer.
  */
-export function createLayer(id: string, image: Image, keep: boolean): Layer {
+export function createLayer(id: string, image: Image, keep: boolean, gid: number): Layer {
   const layer = layerOf(id);
   holdLiveness(id); // npm run clean leaves the layer alone while its runtime lives
   atExit(() => (keep && existsSync(layer.rootfs) ? keepLayer(layer) : removeLayer(layer)));
   try {
-    // 0711: the container's root (an unprivileged user on the host since step 08)
-    // must pass through to rootfs/; nobody needs to list what is here.
-    mkdirSync(layer.dir, { recursive: true, mode: 0o711 });
-    chmodSync(layer.dir, 0o711); // mkdir's mode went through the umask
+    // 0710 root:<its root group>, as docker's data directories: the container's root
+    // (an unprivileged user on the host since step 08) must pass through to rootfs/,
+    // and no one else: overlayfs copies an image's file up into upper/ with its owner
+    // and mode, setuid-root included, which a host user could otherwise run.
+    mkdirSync(containersDir(), { recursive: true, mode: 0o711 });
+    chmodSync(containersDir(), 0o711);
+    mkdirSync(layer.dir, { mode: 0o700 });
+    chownSync(layer.dir, 0, gid);
+    chmodSync(layer.dir, 0o710); // mkdir's mode went through the umask
     chmodSync(stateDir(), 0o711); // images/ in it is root's only: shared/images.ts
     mkdirSync(layer.work, { mode: 0o700 });
     // The top of upper/ is the top of the merged tree: it must look like the image's /.

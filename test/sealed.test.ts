@@ -48,8 +48,9 @@ for (const step of stepsWhere('writes-reach-rootfs', false)) {
     const IMAGE = String.raw`
       mkdir -p "$SANDBOX_DIR/extra/bin" "$SANDBOX_DIR/extra/dev"
       cp "$CONTAINERFS/bin/busybox" "$SANDBOX_DIR/extra/bin/suid-busybox"; chmod 4755 "$SANDBOX_DIR/extra/bin/suid-busybox"
+      mkdir -p "$SANDBOX_DIR/extra/data"; chmod 777 "$SANDBOX_DIR/extra/data"; cp -a "$SANDBOX_DIR/extra/bin/suid-busybox" "$SANDBOX_DIR/extra/data/"
       mknod "$SANDBOX_DIR/extra/dev/disk" b 8 0
-      tar -cf "$SANDBOX_DIR/img.tar" -C "$CONTAINERFS" . -C "$SANDBOX_DIR/extra" bin dev
+      tar -cf "$SANDBOX_DIR/img.tar" -C "$CONTAINERFS" . -C "$SANDBOX_DIR/extra" bin dev data
       npm run -s image -- import evil "$SANDBOX_DIR/img.tar" 2>"$SANDBOX_DIR/import-err"; echo "import=$?"`;
 
     it("a host user cannot reach an image's setuid program (the store is root's only)", async () => {
@@ -67,6 +68,26 @@ for (const step of stepsWhere('writes-reach-rootfs', false)) {
       expect(value(outcome, 'nobody_reaches')).toBe('no'); // it cannot even see it
       expect(value(outcome, 'state')).toBe('711');
       expect(value(outcome, 'images')).toBe('700');
+    });
+
+    // The container moves a setuid program in a directory anyone may write: overlayfs
+    // copies it up into the writable layer, root's and setuid still. --keep keeps it.
+    it("a host user cannot reach the writable layer, nor a setuid program copied up into it", async () => {
+      const outcome = await inSandbox(
+        IMAGE +
+          String.raw`
+        node "steps/$STEP/main.ts" run --keep --image evil sh -c 'mv /data/suid-busybox /data/moved && echo moved=yes' 2>"$SANDBOX_DIR/err"
+        layer=$(sed -n 's/^writable layer kept: //p' "$SANDBOX_DIR/err")
+        f="$layer/upper/data/moved"
+        echo "root_sees=$([ -u "$f" ] && echo setuid)"
+        echo "nobody_reaches=$(setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'test -e "$0" && echo yes || echo no' "$f")"
+        echo "layer=$(stat -c '%a %u' "$layer")"`,
+        { step, ...inject('sandbox') },
+      );
+      expect(value(outcome, 'moved'), outcome.stderr).toBe('yes');
+      expect(value(outcome, 'root_sees')).toBe('setuid');
+      expect(value(outcome, 'nobody_reaches')).toBe('no');
+      expect(value(outcome, 'layer')).toBe('710 0');
     });
 
     it("an image's device nodes are left out, but null, zero and the like", async () => {

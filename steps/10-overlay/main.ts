@@ -67,9 +67,6 @@ async function run(given: string[], { image: name, keep, memory, pids, cpus }: I
   // The container's name: 12 random hex digits, as docker's (node:crypto costs 6 ms to load).
   // biome-ignore format: one line reads best
   const id = Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
-  // Its writable layer: empty directories upper/ and work/, and rootfs/ to mount the
-  // two on; deleted when the runtime ends, unless --keep (shared/layer.ts).
-  const layer = createLayer(id, image, keep);
   // Its cgroup, <tree>/container-from-scratch/<id>: a directory per tree on v1, one on
   // v2; removed when the runtime ends (shared/cgroup/lifecycle.ts). The limits are
   // files in it. CPU: a quota of microseconds per period of 100 ms, for all together.
@@ -95,6 +92,10 @@ async function run(given: string[], { image: name, keep, memory, pids, cpus }: I
   // you may map), or, started by root, a range of 65536 IDs no other process has
   // (shared/id-ranges.ts). The container's first process starts as its first ID.
   const { uid, gid, count } = containerIdsOnHost();
+  // Its writable layer: empty directories upper/ and work/, and rootfs/ to mount the
+  // two on; deleted when the runtime ends, unless --keep (shared/layer.ts). Only root
+  // and the container's root group may pass into it: no host user reaches upper/.
+  const layer = createLayer(id, image, keep, gid);
   // process.execPath is the program running now: node, which runs this file again.
   const container = await startInUserNamespace(
     process.execPath,

@@ -85,9 +85,6 @@ async function run(
   // shared/port-claims.ts. `-p 80` alone takes a free one, which we say.
   const ports = claimPorts(publish);
   for (const port of ports.filter((_, n) => publish[n]!.hostPort === 0)) process.stderr.write(`Published ${describePort(port)}\n`);
-  // Its writable layer: empty directories upper/ and work/, and rootfs/ to mount the
-  // two on; deleted when the runtime ends, unless --keep (shared/layer.ts).
-  const layer = createLayer(id, image, keep);
   // Its cgroup, <tree>/container-from-scratch/<id>: a directory per tree on v1, one on
   // v2; removed when the runtime ends (shared/cgroup/lifecycle.ts). The limits are
   // files in it. CPU: a quota of microseconds per period of 100 ms, for all together.
@@ -113,6 +110,10 @@ async function run(
   // you may map), or, started by root, a range of 65536 IDs no other process has
   // (shared/id-ranges.ts). The container's first process starts as its first ID.
   const { uid, gid, count } = containerIdsOnHost();
+  // Its writable layer: empty directories upper/ and work/, and rootfs/ to mount the
+  // two on; deleted when the runtime ends, unless --keep (shared/layer.ts). Only root
+  // and the container's root group may pass into it: no host user reaches upper/.
+  const layer = createLayer(id, image, keep, gid);
   // process.execPath is the program running now: node, which runs this file again.
   const container = await startInUserNamespace(
     process.execPath,
