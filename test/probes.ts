@@ -139,8 +139,9 @@ export const PROBES = {
     // it a line through its default gateway, if it has one. Before step 07 the
     // container shares the host's network, which here has no gateway: a real host's
     // would be a router, not the host itself.
-    // (Once it listens: 1E61 is port 7777 and 0A LISTEN in /proc/net/tcp6, or tcp.)
-    script: String.raw`busybox nc -l -p 7777 >"$SANDBOX_DIR/got" &
+    // (Its stdin never ends: at its end nc would close its side, and the container's nc,
+    // told so before it sent, would leave without sending.)
+    script: String.raw`sleep 1000 | busybox nc -l -p 7777 >"$SANDBOX_DIR/got" &
       wait_until 'the host to listen on 7777' listening 7777
       run sh -c 'gw=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p"); echo "gateway=$gw"
         [ -z "$gw" ] || { echo hello-host | nc -w ${5 * TIME_SCALE} "$gw" 7777; echo "sent=$?"; }' | tee "$SANDBOX_DIR/ran"
@@ -167,9 +168,13 @@ export const PROBES = {
     claim: 'a container reaches another by its address',
     // The first says its address on eth0 (none: it has no link of its own, as 01-10)
     // and listens, which the host sees in its network (/proc/<pid>/net); the second sends
-    // it a line, and once sent, the host waits for it on the first's stdout.
-    script: String.raw`node "$REPO/steps/$STEP/main.ts" run sh -c 'a=$(ip -4 -o addr show eth0 2>/dev/null | awk "{print \$4}" | cut -d/ -f1)
-        echo "address=$a"; [ -z "$a" ] || exec nc -l -p 7000' >"$SANDBOX_DIR/first" 2>"$SANDBOX_DIR/first-err" & first=$!
+    // it a line, and once sent, the host waits for it on the first's stdout. The first's
+    // stdin stays open (a fifo): at its end nc would close its side of the connection,
+    // and the second's nc, told so before it sent, would leave without sending.
+    script: String.raw`mkfifo "$SANDBOX_DIR/hold"
+      node "$REPO/steps/$STEP/main.ts" run sh -c 'a=$(ip -4 -o addr show eth0 2>/dev/null | awk "{print \$4}" | cut -d/ -f1)
+        echo "address=$a"; [ -z "$a" ] || exec nc -l -p 7000' <"$SANDBOX_DIR/hold" >"$SANDBOX_DIR/first" 2>"$SANDBOX_DIR/first-err" & first=$!
+      exec 3>"$SANDBOX_DIR/hold"
       wait_until 'the first container to say its address' has '^address=' "$SANDBOX_DIR/first"
       a=$(sed -n 's/^address=//p' "$SANDBOX_DIR/first")
       first_listens() { local nc; nc=$(pgrep -f '^nc -l -p 7000$') && listening 7000 "$nc"; }

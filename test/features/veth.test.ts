@@ -33,7 +33,7 @@ for (const step of stepsWhere('reaches-host')) {
 
     it('the container has eth0, an address and a default route to the host, which it reaches (ping, TCP) and which reaches it; nothing left after', async () => {
       const outcome = await sandbox(String.raw`
-        busybox nc -l -p 7777 >"$SANDBOX_DIR/got" &
+        sleep 1000 | busybox nc -l -p 7777 >"$SANDBOX_DIR/got" & # (stdin open: see probes.ts, reaches-host)
         wait_until 'the server on 7777' listening 7777
         start sh -c "$SELF"'
           echo "interfaces=$(awk -F: "NR > 2 {print \$1}" /proc/net/dev | tr -d " " | sort | tr "\n" " ")"
