@@ -4,6 +4,7 @@
 // creates the bridge or leases an address meanwhile.
 import { existsSync } from 'node:fs';
 import { BRIDGE } from './bridge-network.ts';
+import { restoreForwarding } from './forwarding.ts';
 import { ip } from './ip.ts';
 import { clearDeadLeases, leasedAddresses } from './leases.ts';
 import { NETWORK_DIR, withNetworkLock } from './network-lock.ts';
@@ -39,6 +40,7 @@ export function removeUnusedNetwork(): string[] {
       nft(`delete table ip ${TABLE}`);
       removed.push(`removed the nftables table ip ${TABLE}`);
     }
+    removed.push(...restoreForwarding());
     return removed;
   });
 }

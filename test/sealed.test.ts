@@ -72,7 +72,7 @@ for (const step of stepsWhere('writes-reach-rootfs', false)) {
 
     // The container moves a setuid program in a directory anyone may write: overlayfs
     // copies it up into the writable layer, root's and setuid still. --keep keeps it.
-    it("a host user cannot reach the writable layer, nor a setuid program copied up into it", async () => {
+    it('a host user cannot reach the writable layer, nor a setuid program copied up into it', async () => {
       const outcome = await inSandbox(
         IMAGE +
           String.raw`

@@ -17,6 +17,7 @@ import { exitWith } from '../../shared/command.ts';
 import { inNamespaceOf } from '../../shared/enter.ts';
 import { UsageError } from '../../shared/errors.ts';
 import { inDirectory, writeFile } from '../../shared/files.ts';
+import { wasRouter } from '../../shared/forwarding.ts';
 import { containerIdsOnHost } from '../../shared/id-ranges.ts';
 import { InterfaceRequest } from '../../shared/ifreq.ts';
 import { imageCommand, processSpec } from '../../shared/image-config.ts';
@@ -174,12 +175,18 @@ async function run(
   //   a container's packet to another's published port, which the host sends back into
   //   the bridge (a "hairpin"): else the answer would go straight to the first
   //   container, around the host and its NAT, and be refused.
+  // - forward: into the bridge only replies and published ports, never a neighbour's
+  //   packet to a container's other ports; and, where the host was no router before
+  //   us, nothing that does not come from the bridge (docker: FORWARD policy DROP).
+  // - route_localnet would also let a container send to the host's 127.0.0.1, where
+  //   services trust their callers: 127.0.0.0/8 comes in on `lo` only (kube-proxy's rule).
   // Under a lock, the lease of the container's address too: no two runtimes make the
   // bridge, nor take one address (shared/network-lock.ts, shared/leases.ts).
   const lease = withNetworkLock(() => {
     const gateway = interfaceAddress(BRIDGE); // `ip -4 addr show cfs0`, in one ioctl(2)
     if (gateway !== undefined) return leaseAddress(networkOf(gateway));
     const network = freeNetwork(ip(['addr show'], ['-o', '-4']));
+    const router = wasRouter(); // ip_forward 1 already? (else clean turns it back off)
     // The table first (a rule names an interface by its name, which may not exist yet):
     // should this fail, there is no bridge without its rules. `add` then `delete` first:
     // a table left by a bridge that failed is replaced, not doubled (one transaction).
@@ -201,6 +208,17 @@ table ip ${TABLE} {
     fib daddr type local jump published
   }
   chain published {
+  }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    oifname "${BRIDGE}" ct state established,related accept
+    oifname "${BRIDGE}" ct status dnat accept
+    oifname "${BRIDGE}" iifname != "${BRIDGE}" drop
+    ${router ? '' : `iifname != "${BRIDGE}" drop`}
+  }
+  chain localhost {
+    type filter hook prerouting priority raw; policy accept;
+    iifname != "lo" ip daddr 127.0.0.0/8 drop
   }
 }`);
     ip([`link add ${BRIDGE} type bridge`, `addr add ${network.gateway}/16 dev ${BRIDGE}`, `link set ${BRIDGE} up`]);

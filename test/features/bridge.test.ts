@@ -31,13 +31,19 @@ for (const step of stepsWhere('reaches-other-container')) {
     it('the world is reached through the NAT, as the host; two containers talk by address; nothing left after', async () => {
       const outcome = await sandbox(String.raw`
         echo "direct=$(world ip route get 10.201.0.2 2>&1 | grep -c unreachable)"  # the world has no route back
-        # (it says "started" just before nc listens: the host waits until it does, in its network)
-        start sh -c 'ip -4 -o addr show eth0 | awk "{print \"first=\" \$4}"; echo started; exec nc -l -p 7000'
+        # (it says "started" just before nc listens: the host waits until it does, in its
+        # network). Its stdin, a fifo, stays open until the neighbour has sent: at its end
+        # nc closes its side, and the neighbour's nc, told so first, would not send.
+        mkfifo "$SANDBOX_DIR/hold"
+        node "$REPO/steps/$STEP/main.ts" run sh -c 'ip -4 -o addr show eth0 | awk "{print \"first=\" \$4}"; echo started; exec nc -l -p 7000' \
+          <"$SANDBOX_DIR/hold" >"$SANDBOX_DIR/out" 2>"$SANDBOX_DIR/err" & runtime=$!
+        exec 3>"$SANDBOX_DIR/hold"
+        wait_until 'the first container to start' has started "$SANDBOX_DIR/out"
         first=$(sed -n 's/^first=\([0-9.]*\).*/\1/p' "$SANDBOX_DIR/out"); grep '^first=' "$SANDBOX_DIR/out"
         first_listens() { local nc; nc=$(pgrep -f '^nc -l -p 7000$') && listening 7000 "$nc"; }
         wait_until 'the first container to listen' first_listens
         run sh -c 'echo "world=$(timeout ${5 * TIME_SCALE} wget -q -O - http://203.0.113.2/)"; echo hello-neighbour | nc -w ${2 * TIME_SCALE} "$0" 7000' "$first"
-        wait $runtime; echo "status=$?"; grep hello-neighbour "$SANDBOX_DIR/out" | sed 's/^/neighbour=/'
+        exec 3>&-; wait $runtime; echo "status=$?"; grep hello-neighbour "$SANDBOX_DIR/out" | sed 's/^/neighbour=/'
         echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
         echo "seen_by_world=$(world cat /proc/net/nf_conntrack 2>/dev/null | wc -l)"
         echo "left=$(gone)"
@@ -71,6 +77,43 @@ for (const step of stepsWhere('reaches-other-container')) {
       expect(value(outcome, 'hairpin')).toBe(value(outcome, 'world'));
       expect(value(outcome, 'status')).toBe('143');
       expect(value(outcome, 'left')).toBe('');
+    });
+
+    // The review's attacks on the host: a LAN neighbour (192.0.2.2, the sandbox host its
+    // router) and a container, each trying what the host must not let through.
+    it('the host forwards nothing but its containers: not a neighbour into its other networks, nor to an unpublished port, nor to 127.0.0.1', async () => {
+      const outcome = await sandbox(String.raw`
+        ip netns add lan; ip link add lan0 type veth peer name eth0 netns lan
+        ip addr add 192.0.2.1/24 dev lan0; ip link set lan0 up
+        ip -n lan addr add 192.0.2.2/24 dev eth0; ip -n lan link set eth0 up; ip -n lan route add default via 192.0.2.1
+        lan() { ip netns exec lan "$@"; }
+        fetch() { lan timeout ${2 * TIME_SCALE} busybox wget -q -O - "$1" 2>/dev/null | grep -c "$2"; }
+        echo "world_before=$(fetch http://203.0.113.2/ hello-from-world)"
+        start -p 8080:80 -p 127.0.0.1:9090:80 sh -c "$SERVE"
+        c=$(page http://127.0.0.1:8080/ | sed -n 's|.*-\(10\.201\.[0-9.]*\)/16$|\1|p')
+        echo "world_during=$(fetch http://203.0.113.2/ hello-from-world)" # into another network of the host's
+        ip -n lan route add 10.201.0.0/16 via 192.0.2.1
+        echo "unpublished=$(fetch "http://$c:80/" hello-from)" # straight to the container's address
+        echo "published=$(fetch http://192.0.2.1:8080/ hello-from)"
+        # 127.0.0.1 through the host: the neighbour's own 127.0.0.1 gone, route_localnet to send it
+        ip -n lan addr del 127.0.0.1/8 dev lo; lan sysctl -qw net.ipv4.conf.eth0.route_localnet=1
+        ip -n lan route add 127.0.0.1/32 via 192.0.2.1 dev eth0
+        echo "local_only=$(fetch http://127.0.0.1:9090/ hello-from)"
+        # a host service on 127.0.0.1 only, and a container that routes 127.0.0.1 to the host
+        mkdir "$SANDBOX_DIR/secret"; echo host-secret >"$SANDBOX_DIR/secret/index.html"; busybox httpd -p 127.0.0.1:7777 -h "$SANDBOX_DIR/secret"
+        run sh -c 'echo 1 >/proc/sys/net/ipv4/conf/eth0/route_localnet; ip addr del 127.0.0.1/8 dev lo
+          ip route add 127.0.0.1/32 via 10.201.0.1 dev eth0; echo "secret=$(timeout ${2 * TIME_SCALE} wget -q -O - http://127.0.0.1:7777/ 2>/dev/null)"'
+        kill -TERM $runtime; wait $runtime
+        node scripts/clean.ts | grep -c 'forwarding back off' | sed 's/^/restored=/'
+        echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"`);
+      expect(value(outcome, 'world_before'), outcome.stdout + outcome.stderr).toBe('0');
+      expect(value(outcome, 'published')).toBe('1');
+      expect(value(outcome, 'world_during')).toBe('0');
+      expect(value(outcome, 'unpublished')).toBe('0');
+      expect(value(outcome, 'local_only')).toBe('0');
+      expect(value(outcome, 'secret')).toBe('');
+      expect(value(outcome, 'restored')).toBe('1');
+      expect(value(outcome, 'ip_forward')).toBe('0');
     });
 
     it("resolv.conf: the host's nameservers; public ones when the host's is a loopback stub; never through an image's symlink", async () => {
