@@ -51,8 +51,12 @@ for (const step of STEPS) {
         start sh -c 'echo started; exec sleep 1000'
         wait_until 'sh to become sleep' running '^sleep 1000$'
         kill -KILL $runtime; wait $runtime 2>/dev/null
-        ${dies ? String.raw`none_left() { [ -z "$(others)" ]; }; wait_until 'the container to end with its runtime' none_left` : ''}
-        echo "left=$(others | awk '{print $2}' | sort | tr '\n' ' ')"
+        # until what is left is what the step leaves: nothing, or the command alone (the
+        # runtime's child, in step 03, ends with it, a moment later)
+        left() { others | awk '{print $2}' | sort | tr '\n' ' '; }
+        settled() { [ "$(left)" = "${dies ? '' : 'sleep '}" ]; }
+        wait_until 'what the killed runtime leaves' settled
+        echo "left=$(left)"
         others | awk '{print $1}' | xargs -r kill -KILL
         node scripts/clean.ts >"$SANDBOX_DIR/cleaned" 2>&1; echo "clean=$?"
         ${CHANGES}`);
