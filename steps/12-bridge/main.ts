@@ -58,7 +58,7 @@ import { nft, TABLE } from '../../shared/nft.ts';
 import { claimPorts } from '../../shared/port-claims.ts';
 import { describePort } from '../../shared/ports.ts';
 import { removeRulesAtExit } from '../../shared/published-rules.ts';
-import { containerResolvConf, upperEtc } from '../../shared/resolv.ts';
+import { containerResolvConf, likeImageEtc, upperEtc } from '../../shared/resolv.ts';
 import { IMAGE_FLAGS, type ImageOptions, LIMIT_FLAGS, NETWORK_FLAGS, type NetworkOptions } from '../../shared/run-flags.ts';
 import { startInUserNamespace } from '../../shared/userns.ts';
 import { bringUp, interfaceAddress, waitUntilUp } from '../../shared/veth.ts';
@@ -141,7 +141,9 @@ async function run(
   // Its /etc/resolv.conf, in its writable layer before the overlay is made: the host's
   // nameservers, less those on the host's loopback (shared/resolv.ts).
   const resolvConf = containerResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
-  writeFile(`${upperEtc(layer.upper, image)}/resolv.conf`, resolvConf);
+  const etc = upperEtc(layer.upper); // root's until the file is in it
+  writeFile(`${etc}/resolv.conf`, resolvConf);
+  likeImageEtc(etc, image); // then the image's /etc's mode and owner
   // Its root filesystem: the image (lowerdir, only read) under the writable layer
   // (upperdir, work: overlayfs's scratch space), as one tree. We mount it, root on the
   // host, not the container's root: overlayfs copies a file up into upperdir with the

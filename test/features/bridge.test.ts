@@ -116,6 +116,27 @@ for (const step of stepsWhere('reaches-other-container')) {
       expect(value(outcome, 'ip_forward')).toBe('0');
     });
 
+    // The review's race: the image's /etc belongs to a host user (nobody here), who finds
+    // each container's id (its cgroup's name, which anyone may list) and swaps its
+    // upper/etc/resolv.conf for a symlink to a file of root's, again and again.
+    it("a host user who owns the image's /etc cannot turn root's resolv.conf write elsewhere", async () => {
+      const outcome = await sandbox(String.raw`
+        cp -a "$CONTAINERFS" "$SANDBOX_DIR/img"; chown 65534:65534 "$SANDBOX_DIR/img/etc"
+        tar -cf "$SANDBOX_DIR/img.tar" -C "$SANDBOX_DIR/img" . && npm run -s image -- import etcnobody "$SANDBOX_DIR/img.tar" 2>/dev/null
+        echo host-file >"$SANDBOX_DIR/victim"
+        setpriv --reuid=65534 --regid=65534 --clear-groups bash -c 'while [ ! -e "$0/stop" ]; do
+          for c in /sys/fs/cgroup/"$2"/*/ /sys/fs/cgroup/*/"$2"/*/; do c=${'$'}{c%/}
+            ln -sfn "$0/victim" "$1/containers/${'$'}{c##*/}/upper/etc/resolv.conf" 2>/dev/null
+          done; done' "$SANDBOX_DIR" "$CONTAINER_STATE" "$CGROUP_PARENT" &
+        for i in 1 2 3 4 5 6 7 8 9 10; do run --image etcnobody head -1 /etc/resolv.conf 2>/dev/null; done | sort | uniq -c | sed 's/^ */seen=/'
+        touch "$SANDBOX_DIR/stop"; wait
+        echo "victim=$(cat "$SANDBOX_DIR/victim")"
+        echo "etc_owner=$(run --keep --image etcnobody true 2>&1 | sed -n 's/^writable layer kept: //p' | xargs -I{} stat -c %u {}/upper/etc)"`);
+      expect(value(outcome, 'victim'), outcome.stdout + outcome.stderr).toBe('host-file');
+      expect(outcome.stdout).toMatch(/^seen=10 nameserver /m);
+      expect(value(outcome, 'etc_owner')).toBe('65534'); // still the image's owner's, once written
+    });
+
     it("resolv.conf: the host's nameservers; public ones when the host's is a loopback stub; never through an image's symlink", async () => {
       const outcome = await sandbox(String.raw`
         printf 'nameserver 192.0.2.53\nsearch example.org\n' >"$SANDBOX_DIR/resolv"; mount --bind "$SANDBOX_DIR/resolv" /etc/resolv.conf
