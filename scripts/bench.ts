@@ -8,7 +8,7 @@
 // moment of the machine hits all alike; warm-up rounds come first (they also fill
 // Node's compile cache). The table shows medians.
 //
-// It runs in a mount, UTS and IPC namespace of its own, like the tests' sandbox: what a
+// It runs in a mount, UTS, IPC and network namespace of its own, like the tests' sandbox: what a
 // step leaks (step 05's /proc mount) stays in there, and goes with it.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { MNT_DETACH, mount, umount2 } from '../shared/libc.ts';
 import { readMounts } from '../shared/mountinfo.ts';
 import { listSteps } from '../shared/steps.ts';
+import { differences, snapshotMachine } from '../test/machine.ts';
 import { unmountUnder } from './clean.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -33,10 +34,15 @@ const WARMUP = Number(options.warmup);
 if (process.getuid?.() !== 0) fail('The steps create namespaces: the bench needs root. Run: sudo npm run bench');
 if (!(RUNS >= 1 && WARMUP >= 0)) fail('usage: npm run bench -- [--runs N] [--warmup N]');
 if (!process.env[INSIDE]) {
-  // Mount propagation private: nothing mounted inside reaches the machine.
-  const args = ['--mount', '--uts', '--ipc', '--propagation', 'private', NODE, import.meta.filename, ...process.argv.slice(2)];
+  // Mount propagation private: nothing mounted inside reaches the machine. A network
+  // namespace of its own: step 12's bridge, table and forwarding end with it. Then the
+  // check the tests make: the machine is as it was.
+  const before = snapshotMachine(`${INSIDE}=1`);
+  const args = ['--mount', '--uts', '--ipc', '--net', '--propagation', 'private', NODE, import.meta.filename, ...process.argv.slice(2)];
   const bench = spawnSync('unshare', args, { stdio: 'inherit', env: { ...process.env, [INSIDE]: '1' } });
   if (bench.error) fail(`unshare (util-linux) is needed: ${bench.error.message}`);
+  const changed = differences(before, snapshotMachine(`${INSIDE}=1`));
+  if (changed.length > 0) fail(`the bench changed this machine:\n  ${changed.join('\n  ')}`);
   process.exit(bench.status ?? 1);
 }
 
