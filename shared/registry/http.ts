@@ -10,6 +10,22 @@ import { basicAuthorization, parseChallenge, tokenOf, tokenUrl } from './auth.ts
 
 export class RegistryError extends Error {}
 
+/**
+ * A small answer's body (a manifest, a token), read up to `limit` bytes: counted as it
+ * comes, not taken from Content-Length, which a chunked answer has not.
+ */
+export async function readLimited(response: Response, limit: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength;
+    if (size > limit) break; // leaving the loop cancels the stream: the rest is not read
+    chunks.push(Buffer.from(chunk));
+  }
+  if (size > limit) throw new RegistryError(`${what}: more than ${limit} bytes, too big`);
+  return Buffer.concat(chunks);
+}
+
 export interface RegistryOptions {
   creds: string | undefined; // "user:password"
   insecure: boolean; // plain HTTP allowed anywhere
@@ -17,6 +33,14 @@ export interface RegistryOptions {
 }
 
 const RETRIES = 2;
+const MAX_TOKEN = 1024 * 1024; // a JSON object with a token: a few KiB
+const parseJson = (bytes: Buffer): unknown => {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+};
 const MAX_REDIRECTS = 5;
 
 const isLoopback = (host: string) => host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]';
@@ -69,7 +93,8 @@ export class Registry {
     const url = tokenUrl(challenge);
     const response = await this.send(url.href, creds ? { authorization: basicAuthorization(creds) } : {}, undefined, false);
     if (!response.ok) throw new RegistryError(`token from ${url.origin}${url.pathname}: ${response.status} ${response.statusText}`);
-    const token = tokenOf(await response.json().catch(() => undefined));
+    const body = await readLimited(response, MAX_TOKEN, `token from ${url.origin}${url.pathname}`);
+    const token = tokenOf(parseJson(body));
     if (!token) throw new RegistryError(`token from ${url.origin}${url.pathname}: no token in the answer`);
     return `Bearer ${token}`;
   }

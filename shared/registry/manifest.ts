@@ -8,7 +8,7 @@
 // to schema 1, docker's format before 2017 (unsigned digests, no config blob), refused here.
 import { createHash } from 'node:crypto';
 import type { Reference } from '../reference.ts';
-import { type Registry, RegistryError } from './http.ts';
+import { type Registry, RegistryError, readLimited } from './http.ts';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -68,9 +68,7 @@ async function fetchJson(registry: Registry, repository: string, tagOrDigest: st
   const response = await registry.get(`${repository}/manifests/${tagOrDigest}`, { accept: ACCEPT });
   if (response.status === 404) throw new RegistryError(`${repository}:${tagOrDigest}: no such image in the registry (404)`);
   if (!response.ok) throw new RegistryError(`${repository}/manifests/${tagOrDigest}: ${response.status} ${response.statusText}`);
-  const length = Number(response.headers.get('content-length') ?? 0);
-  if (length > MAX_MANIFEST) throw new RegistryError(`${repository}/manifests/${tagOrDigest}: a manifest of ${length} bytes, too big`);
-  const bytes = Buffer.from(await response.arrayBuffer());
+  const bytes = await readLimited(response, MAX_MANIFEST, `${repository}/manifests/${tagOrDigest}`);
   const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   if (expected && digest !== expected) throw new RegistryError(`manifest ${expected}: its bytes have the digest ${digest}`);
   let json: Record<string, unknown> & { mediaType?: string; schemaVersion?: number; manifests?: unknown };

@@ -230,7 +230,7 @@ describe.concurrent('npm run image -- pull', () => {
     expect(value(outcome, 'right')).toMatch(/^Pulled 127\.0\.0\.1:5008\/test\/basic:v1/);
   });
 
-  it('a tampered blob, an image that is not there: status 1, one line naming it, nothing left', async () => {
+  it('a tampered blob, an image that is not there, an endless manifest: status 1, one line naming it, nothing left', async () => {
     const outcome = await sandbox(
       TWO_LAYER +
         String.raw`
@@ -240,8 +240,13 @@ describe.concurrent('npm run image -- pull', () => {
       data=$(find "$SANDBOX_DIR/registry-5000/data" -path "*/blobs/sha256/*/$layer/data")
       printf 'XXXX' | dd of="$data" bs=1 seek=2000 conv=notrunc 2>/dev/null
       npm run -s image -- pull ${REF}:v1 2>&1 | sed 's/^/tampered=/'; echo "tampered_status=${'$'}{PIPESTATUS[0]}"
+      # a manifest of 16 MiB, chunked: no Content-Length to refuse it by (the limit: 4 MiB)
+      node test/fixtures/cutting-proxy.ts 5008 5000 huge-manifest & wait_port 5008
+      npm run -s image -- pull 127.0.0.1:5008/test/two-layer:v1 2>&1 | sed 's/^/huge=/'; echo "huge_status=${'$'}{PIPESTATUS[0]}"
       echo "layer=$layer"; echo "left=$(store)"`,
     );
+    expect(value(outcome, 'huge')).toBe('image pull: test/two-layer/manifests/v1: more than 4194304 bytes, too big');
+    expect(value(outcome, 'huge_status')).toBe('1');
     expect(value(outcome, 'missing'), outcome.stderr).toBe('image pull: test/nope:v1: no such image in the registry (404)');
     expect(value(outcome, 'missing_status')).toBe('1');
     const layer = value(outcome, 'layer');
