@@ -1,8 +1,9 @@
 // Unpacking a tar archive (an image layer, or a tarball to import) into a directory,
 // safely: the archive is someone else's file, and we unpack it as root.
-// - No path lands outside `dir`: names with "..", absolute names, and names that go
-//   through a symlink (an entry "etc -> /etc", then "etc/passwd") are refused. The
-//   checks are on the directory tree as it is, with lstat: nothing is ever followed.
+// - No path lands outside `dir`: a name is taken as if `dir` were / ("/etc/x" is etc/x),
+//   and one whose ".." climbs above it, or that goes through a symlink (an entry
+//   "etc -> /etc", then "etc/passwd"), is refused. The checks are on the directory tree
+//   as it is, with lstat: nothing is ever followed.
 // - Owners and modes are the archive's (the container sees its files as packed), hard
 //   links and symlinks are made as such; device nodes are left out, but the harmless ones.
 // - OCI whiteouts become what overlayfs reads in a lower layer: `.wh.<name>` (this
@@ -43,11 +44,17 @@ interface UnpackNotes {
   devices: string[]; // the device nodes not made
 }
 
-/** "./usr/bin/" -> ["usr", "bin"]; refuses what could point outside. */
+/**
+ * "./usr/bin/", "/usr/bin", "usr/lib/../bin" -> ["usr", "bin"]: each name cleaned as docker
+ * and containerd clean it, as if the layer were /; only a name that climbs out is refused.
+ */
 function components(name: string, what: string): string[] {
-  if (name.startsWith('/')) throw new UnsafeArchive(`${what} ${name}: an absolute name`);
-  const parts = name.split('/').filter((part) => part !== '' && part !== '.');
-  if (parts.includes('..')) throw new UnsafeArchive(`${what} ${name}: ".." would lead outside the image`);
+  const parts: string[] = [];
+  for (const part of name.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part !== '..') parts.push(part);
+    else if (parts.pop() === undefined) throw new UnsafeArchive(`${what} ${name}: ".." would lead outside the image`);
+  }
   return parts;
 }
 
