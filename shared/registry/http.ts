@@ -102,10 +102,15 @@ export class Registry {
   /** One request, its redirects followed, retried when the connection fails. */
   private async send(first: string, headers: Record<string, string>, signal?: AbortSignal, ours = true): Promise<Response> {
     let url = new URL(first);
+    const origin = url.origin;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       this.checkScheme(url);
       const sameHost = ours && url.origin === this.origin;
-      const all = { ...headers, ...(sameHost && this.authorization ? { authorization: this.authorization } : {}) };
+      // The caller's credentials (--creds, for a token) go to the origin they were meant
+      // for, never along a redirect to another.
+      const { authorization, ...rest } = headers;
+      const given = url.origin === origin ? headers : rest;
+      const all = { ...given, ...(sameHost && this.authorization ? { authorization: this.authorization } : {}) };
       const response = await this.fetchRetrying(url, all, signal);
       const location = response.headers.get('location');
       if (response.status < 300 || response.status >= 400 || !location) return response;

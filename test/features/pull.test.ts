@@ -200,7 +200,12 @@ describe.concurrent('npm run image -- pull', () => {
       npm run -s image -- pull 127.0.0.1:5002/public/app:v1 2>&1 | sed 's/^/public=/'
       npm run -s image -- pull 127.0.0.1:5002/private/app:v1 2>&1 | sed 's/^/anonymous=/'
       npm run -s image -- pull --creds tester:wrong 127.0.0.1:5002/private/app:v1 2>&1 | sed 's/^/wrong=/'
-      npm run -s image -- pull --creds tester:secret 127.0.0.1:5002/private/app:v1 2>&1 | sed 's/^/creds=/'`,
+      npm run -s image -- pull --creds tester:secret 127.0.0.1:5002/private/app:v1 2>&1 | sed 's/^/creds=/'
+      # the same registry, its realm a redirect to another origin: --creds go no further
+      node test/fixtures/cutting-proxy.ts 5009 5001 elsewhere & wait_port 5009
+      sed "s|127.0.0.1:5002|127.0.0.1:5010|; s|http://127.0.0.1:5001/token|http://127.0.0.1:5009/token|" "$SANDBOX_DIR/registry-5002/config.yml" >"$SANDBOX_DIR/elsewhere.yml"
+      "$REGISTRY_BIN" serve "$SANDBOX_DIR/elsewhere.yml" >/dev/null 2>&1 & wait_port 5010
+      npm run -s image -- pull --creds tester:secret 127.0.0.1:5010/private/app:v1 2>&1 | sed 's/^/redirected=/'`,
     );
     expect(value(outcome, 'public'), outcome.stderr).toMatch(/^Pulled 127\.0\.0\.1:5002\/public\/app:v1/);
     expect(value(outcome, 'anonymous')).toMatch(
@@ -208,6 +213,8 @@ describe.concurrent('npm run image -- pull', () => {
     );
     expect(value(outcome, 'wrong')).toMatch(/^image pull: token from http:\/\/127\.0\.0\.1:5001\/token: 401/);
     expect(value(outcome, 'creds')).toMatch(/^Pulled 127\.0\.0\.1:5002\/private\/app:v1/);
+    // the token server, at another origin than the realm named, got no password: no token for a private image
+    expect(value(outcome, 'redirected')).toMatch(/^image pull: .*private\/app\/manifests\/v1: access denied/);
   });
 
   it('a registry with Basic authentication (htpasswd): no --creds, wrong ones, right ones', async () => {
