@@ -8,8 +8,8 @@ import type { Image } from './images.ts';
 
 /** The part of the OCI image config ("config" in the config blob) a runtime uses. */
 export interface ImageConfig {
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
+  Entrypoint?: string[] | string | null; // a list; a string from a careless image
+  Cmd?: string[] | string | null;
   Env?: string[] | null;
   WorkingDir?: string;
   User?: string;
@@ -25,9 +25,13 @@ export interface ProcessSpec {
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'; // docker's
 
-/** The command: Entrypoint, then the one given, else the image's Cmd (docker run's rule). */
+/**
+ * The command: Entrypoint, then the one given, else the image's Cmd (docker run's rule).
+ * A string where a list belongs is a list of one, as docker reads it (not its letters).
+ */
 export function imageCommand(config: ImageConfig | undefined, given: string[]): string[] {
-  return [...(config?.Entrypoint ?? []), ...(given.length > 0 ? given : (config?.Cmd ?? []))];
+  const list = (value: string[] | string | null | undefined) => (typeof value === 'string' ? [value] : (value ?? []));
+  return [...list(config?.Entrypoint), ...(given.length > 0 ? given : list(config?.Cmd))];
 }
 
 /** The environment, the directory and the user of the command; HOSTNAME is the container's. */

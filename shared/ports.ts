@@ -21,7 +21,8 @@ export function parsePublish(text: string): PortMapping | undefined {
   if (parts.length > 3) return undefined;
   const containerPort = port(parts.at(-1));
   const hostPort = parts.length >= 2 ? port(parts.at(-2)) : 0;
-  const hostIp = parts.length === 3 ? parts[0]! : '';
+  // 0.0.0.0 is every address, as docker reads it: no `ip daddr` in the rule (none has it)
+  const hostIp = parts.length === 3 && parts[0] !== '0.0.0.0' ? parts[0]! : '';
   if (containerPort === undefined || hostPort === undefined || (hostIp !== '' && !IPV4.test(hostIp))) return undefined;
   return { hostIp, hostPort, containerPort, protocol };
 }

@@ -13,6 +13,7 @@ describe('-p, as docker run reads it', () => {
     ['8080:80', { hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
     ['8080:80/udp', { hostIp: '', hostPort: 8080, containerPort: 80, protocol: 'udp' }],
     ['127.0.0.1:8080:80/tcp', { hostIp: '127.0.0.1', hostPort: 8080, containerPort: 80, protocol: 'tcp' }],
+    ['0.0.0.0:8085:80', { hostIp: '', hostPort: 8085, containerPort: 80, protocol: 'tcp' }], // every address
     ['80', { hostIp: '', hostPort: 0, containerPort: 80, protocol: 'tcp' }],
     ['53/udp', { hostIp: '', hostPort: 0, containerPort: 53, protocol: 'udp' }],
   ])('%s', (text, mapping) => expect(parsePublish(text)).toEqual(mapping));

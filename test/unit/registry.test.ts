@@ -1,10 +1,12 @@
 // The pure parts of the pull: docker's reference rules, the WWW-Authenticate challenge,
-// and the tar reader on archives GNU tar writes (ustar, GNU long names, PAX headers).
+// the tar reader on archives GNU tar writes (ustar, GNU long names, PAX headers), and
+// the command an image's config gives.
 import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { imageCommand } from '../../shared/image-config.ts';
 import { parseReference } from '../../shared/reference.ts';
 import { parseChallenge, tokenOf, tokenUrl } from '../../shared/registry/auth.ts';
 import { readTar } from '../../shared/tar.ts';
@@ -105,4 +107,14 @@ describe('the tar reader', () => {
     };
     await expect(read()).rejects.toThrow(/not a tar archive/);
   });
+});
+
+describe("an image's command, as docker run reads it", () => {
+  it.each([
+    [{ Entrypoint: ['/bin/app'], Cmd: ['--help'] }, [], ['/bin/app', '--help']],
+    [{ Entrypoint: ['/bin/app'], Cmd: ['--help'] }, ['-v'], ['/bin/app', '-v']],
+    [{ Cmd: ['sh'] }, [], ['sh']],
+    [{ Entrypoint: '/bin/sh -c', Cmd: 'date' }, [], ['/bin/sh -c', 'date']], // a string: a list of one, not its letters
+    [{ Entrypoint: null, Cmd: null }, ['true'], ['true']],
+  ])('%j, given %j: %j', (config, given, command) => expect(imageCommand(config, given)).toEqual(command));
 });
