@@ -107,27 +107,6 @@ function describeCgroups(step: string): void {
       expect(value(outcome, 'processes')).toBe('0');
     });
 
-    // A fiftieth of a CPU: the test must hold on a busy machine too, where the loop may
-    // get a small share anyway (5% in the emulated VM beside nine other tests) and so
-    // never meet a larger quota, and the kernel would never throttle it. (The VM's
-    // limits script measures --cpus 0.2 alone.)
-    it('--cpus 0.02: a busy loop gets a fiftieth of a CPU (the kernel throttles it)', async () => {
-      const outcome = await sandbox(String.raw`
-        start --cpus 0.02 sh -c 'timeout 2 sh -c "while :; do :; done"; times; exec sleep 60' >"$SANDBOX_DIR/out" 2>/dev/null
-        wait_for_container
-        # once the loop is over (times printed its two lines): a slow machine, an emulated
-        # one, may take seconds to start the container, so no fixed wait
-        loop_over() { [ "$(wc -l <"$SANDBOX_DIR/out")" -ge 2 ]; }
-        wait_until -t 60 'the loop to be over' loop_over
-        echo "throttled=$(cg cpu cpu.stat | sed -n 's/^nr_throttled //p')"
-        kill -TERM $runtime; wait $runtime
-        echo "cpu=$(sed -n 2p "$SANDBOX_DIR/out")"`);
-      expect(Number(value(outcome, 'throttled')), outcome.stdout).toBeGreaterThan(0);
-      // `times`, second line: the children's user and system time, "0m0.400s 0m0.000s".
-      const [user, system] = (value(outcome, 'cpu') ?? '').split(' ').map((t) => Number(/^0m([\d.]+)s$/.exec(t)?.[1] ?? Number.NaN));
-      expect(user! + system!).toBeLessThan(0.2); // 2 s at a fiftieth of a CPU: 0.04 s, not 2
-    });
-
     it('bad options: one line with the usage, status 2; both option forms and -- work', async () => {
       const outcome = await sandbox(String.raw`
         for options in '--memory lots' '--pids -3' '--cpus 99' '--frobnicate 1' '--memory'; do
@@ -137,6 +116,31 @@ function describeCgroups(step: string): void {
       expect(outcome.stdout.match(/^status=.*$/gm)).toEqual(Array(5).fill('status=2'));
       expect(outcome.stdout).not.toContain('ran');
       expect(outcome.stdout).toContain('ok forms\n');
+    });
+  });
+
+  // Alone in its file (a describe of its own, after the others): a tenth of a CPU is
+  // met only when the loop gets at least that much. Beside nine other tests on two
+  // emulated CPUs, in the VM, it got 5%, the kernel never throttled it, and the test
+  // lost to the load. Not less than a tenth: the container's Node starts under the quota
+  // too (a second of an emulated CPU, ten at 0.1). The VM's limits script measures
+  // --cpus 0.2 alone, within 20%.
+  describe(`step ${step}: cgroups, alone`, () => {
+    it('--cpus 0.1: a busy loop gets a tenth of a CPU (the kernel throttles it)', async () => {
+      const outcome = await sandbox(String.raw`
+        start --cpus 0.1 sh -c 'timeout 2 sh -c "while :; do :; done"; times; exec sleep 60' >"$SANDBOX_DIR/out" 2>/dev/null
+        wait_for_container
+        # once the loop is over (times printed its two lines): a slow machine, an emulated
+        # one, may take seconds to start the container, so no fixed wait
+        loop_over() { [ "$(wc -l <"$SANDBOX_DIR/out")" -ge 2 ]; }
+        wait_until -t 60 'the loop to be over' loop_over
+        echo "throttled=$(cg cpu cpu.stat | sed -n 's/^nr_throttled //p')"
+        kill -TERM $runtime; wait $runtime
+        echo "cpu=$(sed -n 2p "$SANDBOX_DIR/out")"`);
+      expect(Number(value(outcome, 'throttled')), outcome.stdout).toBeGreaterThan(0);
+      // `times`, second line: the children's user and system time, "0m0.200s 0m0.000s".
+      const [user, system] = (value(outcome, 'cpu') ?? '').split(' ').map((t) => Number(/^0m([\d.]+)s$/.exec(t)?.[1] ?? Number.NaN));
+      expect(user! + system!).toBeLessThan(0.4); // 2 s at a tenth of a CPU: 0.2 s, not 2
     });
   });
 
