@@ -117,70 +117,76 @@ function describeCgroups(step: string): void {
       expect(outcome.stdout).not.toContain('ran');
       expect(outcome.stdout).toContain('ok forms\n');
     });
-  });
 
-  // Alone in its file (a describe of its own, after the others): a tenth of a CPU is
-  // met only when the loop gets at least that much. Beside nine other tests on two
-  // emulated CPUs, in the VM, it got 5%, the kernel never throttled it, and the test
-  // lost to the load. Not less than a tenth: the container's Node starts under the quota
-  // too (a second of an emulated CPU, ten at 0.1). The VM's limits script measures
-  // --cpus 0.2 alone, within 20%.
-  describe(`step ${step}: cgroups, alone`, () => {
-    it('--cpus 0.1: a busy loop gets a tenth of a CPU (the kernel throttles it)', async () => {
+    // Whatever this machine's layout (v1, hybrid, v2), a private mount namespace (the
+    // sandbox's) can show its cgroup v2 tree alone at /sys/fs/cgroup, as a v2 machine
+    // does, and the runtime then takes the v2 path. The v2 tree is still the machine's
+    // one: on a hybrid machine what the kernel binds to v1 (memory, pids, cpu) is not in it.
+    it('cgroup v2 alone at /sys/fs/cgroup: detected, used, removed', async () => {
       const outcome = await sandbox(String.raw`
-        start --cpus 0.1 sh -c 'timeout 2 sh -c "while :; do :; done"; times; exec sleep 60' >"$SANDBOX_DIR/out" 2>/dev/null
+        umount -l /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 99
+        echo "controllers=$(cat /sys/fs/cgroup/cgroup.controllers)"
+        run true 2>"$SANDBOX_DIR/err"; echo "default=$?"; echo "default_err=$(grep -v '^Running' "$SANDBOX_DIR/err")"
+        start --memory 0 --pids 0 --cpus 0 sh -c 'cat /proc/self/cgroup; exec sleep 60' >"$SANDBOX_DIR/out" 2>/dev/null
+        wait_until 'the command to say its cgroup' has container-from-scratch "$SANDBOX_DIR/out"
         wait_for_container
-        # once the loop is over (times printed its two lines): a slow machine, an emulated
-        # one, may take seconds to start the container, so no fixed wait
-        loop_over() { [ "$(wc -l <"$SANDBOX_DIR/out")" -ge 2 ]; }
-        wait_until -t 60 'the loop to be over' loop_over
-        echo "throttled=$(cg cpu cpu.stat | sed -n 's/^nr_throttled //p')"
-        kill -TERM $runtime; wait $runtime
-        echo "cpu=$(sed -n 2p "$SANDBOX_DIR/out")"`);
+        echo "id=$id"
+        echo "procs=$(wc -l </sys/fs/cgroup/$CGROUP_PARENT/$id/cgroup.procs)"
+        pkill -KILL -x sleep   # kill the container's command
+        wait $runtime; echo "status=$?"
+        echo "left=$(left)"
+        sed 's/^/inside: /' "$SANDBOX_DIR/out"`);
+      const id = value(outcome, 'id');
+      expect(id, outcome.stdout + outcome.stderr).toMatch(/^[0-9a-f]{12}$/);
+      // The container was in the v2 cgroup: one line, "0::/container-from-scratch/<id>".
+      expect(outcome.stdout).toMatch(new RegExp(`^inside: 0::/container-from-scratch/[\\w.-]+/${id}$`, 'm'));
+      expect(Number(value(outcome, 'procs'))).toBeGreaterThan(0);
+      expect(value(outcome, 'status')).toBe('137');
+      expect(value(outcome, 'left')).toBe('0');
+      const controllers = value(outcome, 'controllers')!.split(' ');
+      if (['memory', 'pids', 'cpu'].every((c) => controllers.includes(c))) {
+        expect(value(outcome, 'default')).toBe('0'); // a v2 machine: the default limits work
+      } else {
+        // A hybrid machine: memory, pids and cpu are bound to v1, so they cannot be
+        // limited through v2, and the runtime says so rather than run without limits.
+        expect(value(outcome, 'default')).toBe('125');
+        expect(value(outcome, 'default_err')).toMatch(
+          /^cgroup controller .*: not enabled in cgroup v2 at \/sys\/fs\/cgroup and not mounted as cgroup v1 \(run without that limit: --/,
+        );
+      }
+    });
+  });
+}
+
+for (const step of stepsWhere('own-cgroup')) describeCgroups(step);
+
+// The cpu quota, after the rest of this file, the steps at once: a tenth of a CPU is met
+// only when the loop gets at least that much. Beside nine other tests on two emulated
+// CPUs, in the VM, a loop got 5%, the kernel never throttled it, and the test lost to
+// the load; beside three loops held to a tenth each it gets its tenth. Not less than a
+// tenth: the container's Node starts under the quota too (a second of an emulated CPU,
+// ten at 0.1). The VM's limits script measures --cpus 0.2 alone, within 20%.
+describe.concurrent('cgroups: the cpu quota, every step at once', () => {
+  for (const step of stepsWhere('own-cgroup')) {
+    it(`step ${step}: cgroup cpu.max, --cpus 0.1: a busy loop gets a tenth of a CPU (the kernel throttles it)`, async () => {
+      const outcome = await inSandbox(
+        CGROUP_HELPERS +
+          String.raw`
+          start --cpus 0.1 sh -c 'timeout 2 sh -c "while :; do :; done"; times; exec sleep 60' >"$SANDBOX_DIR/out" 2>/dev/null
+          wait_for_container
+          # once the loop is over (times printed its two lines): a slow machine, an emulated
+          # one, may take seconds to start the container, so no fixed wait
+          loop_over() { [ "$(wc -l <"$SANDBOX_DIR/out")" -ge 2 ]; }
+          wait_until -t 60 'the loop to be over' loop_over
+          echo "throttled=$(cg cpu cpu.stat | sed -n 's/^nr_throttled //p')"
+          kill -TERM $runtime; wait $runtime
+          echo "cpu=$(sed -n 2p "$SANDBOX_DIR/out")"`,
+        { step, ...inject('sandbox') },
+      );
       expect(Number(value(outcome, 'throttled')), outcome.stdout).toBeGreaterThan(0);
       // `times`, second line: the children's user and system time, "0m0.200s 0m0.000s".
       const [user, system] = (value(outcome, 'cpu') ?? '').split(' ').map((t) => Number(/^0m([\d.]+)s$/.exec(t)?.[1] ?? Number.NaN));
       expect(user! + system!).toBeLessThan(0.4); // 2 s at a tenth of a CPU: 0.2 s, not 2
     });
-  });
-
-  // Whatever this machine's layout (v1, hybrid, v2), a private mount namespace (the
-  // sandbox's) can show its cgroup v2 tree alone at /sys/fs/cgroup, as a v2 machine
-  // does, and the runtime then takes the v2 path. The v2 tree is still the machine's
-  // one: on a hybrid machine what the kernel binds to v1 (memory, pids, cpu) is not in it.
-  it(`step ${step}: cgroup v2 alone at /sys/fs/cgroup: detected, used, removed`, async () => {
-    const outcome = await sandbox(String.raw`
-      umount -l /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 99
-      echo "controllers=$(cat /sys/fs/cgroup/cgroup.controllers)"
-      run true 2>"$SANDBOX_DIR/err"; echo "default=$?"; echo "default_err=$(grep -v '^Running' "$SANDBOX_DIR/err")"
-      start --memory 0 --pids 0 --cpus 0 sh -c 'cat /proc/self/cgroup; exec sleep 60' >"$SANDBOX_DIR/out" 2>/dev/null
-      wait_until 'the command to say its cgroup' has container-from-scratch "$SANDBOX_DIR/out"
-      wait_for_container
-      echo "id=$id"
-      echo "procs=$(wc -l </sys/fs/cgroup/$CGROUP_PARENT/$id/cgroup.procs)"
-      pkill -KILL -x sleep   # kill the container's command
-      wait $runtime; echo "status=$?"
-      echo "left=$(left)"
-      sed 's/^/inside: /' "$SANDBOX_DIR/out"`);
-    const id = value(outcome, 'id');
-    expect(id, outcome.stdout + outcome.stderr).toMatch(/^[0-9a-f]{12}$/);
-    // The container was in the v2 cgroup: one line, "0::/container-from-scratch/<id>".
-    expect(outcome.stdout).toMatch(new RegExp(`^inside: 0::/container-from-scratch/[\\w.-]+/${id}$`, 'm'));
-    expect(Number(value(outcome, 'procs'))).toBeGreaterThan(0);
-    expect(value(outcome, 'status')).toBe('137');
-    expect(value(outcome, 'left')).toBe('0');
-    const controllers = value(outcome, 'controllers')!.split(' ');
-    if (['memory', 'pids', 'cpu'].every((c) => controllers.includes(c))) {
-      expect(value(outcome, 'default')).toBe('0'); // a v2 machine: the default limits work
-    } else {
-      // A hybrid machine: memory, pids and cpu are bound to v1, so they cannot be
-      // limited through v2, and the runtime says so rather than run without limits.
-      expect(value(outcome, 'default')).toBe('125');
-      expect(value(outcome, 'default_err')).toMatch(
-        /^cgroup controller .*: not enabled in cgroup v2 at \/sys\/fs\/cgroup and not mounted as cgroup v1 \(run without that limit: --/,
-      );
-    }
-  });
-}
-
-for (const step of stepsWhere('own-cgroup')) describeCgroups(step);
+  }
+});
