@@ -51,7 +51,7 @@ for (const step of STEPS) {
     const rootless = EXPECTED[step]!['runs-rootless'];
     it(rootless ? 'as a normal user: runs' : 'as a normal user: one line that says to use sudo, command not run', async () => {
       const outcome = await sandbox(
-        `setpriv --reuid=65534 --regid=65534 --clear-groups env NODE_COMPILE_CACHE= node "steps/${step}/main.ts" run sh -c 'echo command-ran'`,
+        `as_normal_user env NODE_COMPILE_CACHE= node "steps/${step}/main.ts" run sh -c 'echo command-ran'`,
       );
       expect(outcome.stderr).not.toMatch(NO_STACK_TRACE);
       if (rootless) {

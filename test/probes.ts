@@ -232,7 +232,7 @@ CALLER
   },
   'runs-rootless': {
     claim: 'a normal user can run it (rootless)',
-    script: String.raw`setpriv --reuid=65534 --regid=65534 --clear-groups env NODE_COMPILE_CACHE= \
+    script: String.raw`as_normal_user env NODE_COMPILE_CACHE= \
         node "steps/$STEP/main.ts" run sh -c 'echo ran=yes'; echo "status=$?"`,
     observe: (o) => {
       if (/^ran=yes$/m.test(o.stdout) && /^status=0$/m.test(o.stdout)) return true;

@@ -37,6 +37,13 @@ export CONTAINERFS="$SANDBOX_DIR/rootfs" CONTAINER_STATE="$SANDBOX_DIR/state"
 cd "$REPO"
 source test/wait.sh # wait_until and its conditions: waits on state, scaled by the time factor
 run() { node "$REPO/steps/$STEP/main.ts" run "$@"; }
+# as_normal_user <cmd...>: as nobody, in a view of the project it may reach (a checkout
+# under /root, mode 0700, it may not), the project's Node first on its PATH.
+as_normal_user() {
+  local view="$SANDBOX_DIR/project"
+  [ -d "$view/steps" ] || { mkdir -p "$view" && mount --bind "$REPO" "$view"; } || return 1
+  (cd "$view" && setpriv --reuid=65534 --regid=65534 --clear-groups env PATH="${'$'}{PATH//"$REPO"/"$view"}" "$@")
+}
 set +e
 `;
 
