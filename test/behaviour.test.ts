@@ -50,9 +50,7 @@ for (const step of STEPS) {
     // 08 runs rootless (a user namespace).
     const rootless = EXPECTED[step]!['runs-rootless'];
     it(rootless ? 'as a normal user: runs' : 'as a normal user: one line that says to use sudo, command not run', async () => {
-      const outcome = await sandbox(
-        `as_normal_user env NODE_COMPILE_CACHE= node "steps/${step}/main.ts" run sh -c 'echo command-ran'`,
-      );
+      const outcome = await sandbox(`as_normal_user env NODE_COMPILE_CACHE= node "steps/${step}/main.ts" run sh -c 'echo command-ran'`);
       expect(outcome.stderr).not.toMatch(NO_STACK_TRACE);
       if (rootless) {
         expect(outcome.status).toBe(0);
