@@ -5,9 +5,9 @@
 // A step that creates a new kind of resource (a cgroup, an overlay's writable layer)
 // adds its cleaner to CLEANERS. A cleaner must leave a running container alone.
 
-import { readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { removeLeftoverCgroups } from '../shared/cgroup/lifecycle.ts';
-import { cgroupParent, rootfsDir } from '../shared/config.ts';
+import { cgroupParent, rootfsDir, stateDir } from '../shared/config.ts';
 import { layersDir } from '../shared/images.ts';
 import { containersDir, removeLeftoverLayers } from '../shared/layer.ts';
 import { removePartialLayers } from '../shared/layer-store.ts';
@@ -15,6 +15,7 @@ import { MNT_DETACH, umount2 } from '../shared/libc.ts';
 import { removeDeadLocks } from '../shared/liveness.ts';
 import { readMounts } from '../shared/mountinfo.ts';
 import { removeUnusedNetwork } from '../shared/network-cleanup.ts';
+import { isStateDir } from '../shared/state-dir.ts';
 
 const USAGE = 'usage: npm run clean [-- --kept]   (--kept: remove the layers kept with --keep too)';
 const KEPT_TOO = process.argv.includes('--kept');
@@ -35,16 +36,26 @@ const CLEANERS: Cleaner[] = [
     clean: () => removeLeftoverCgroups(cgroupParent()).map((dir) => `removed ${dir}`),
   },
   // Steps 10+: the writable layers of runtimes killed before they could delete them
-  // (not those kept with --keep, nor those of running containers).
-  { what: () => `writable layers in ${containersDir()}`, clean: () => removeLeftoverLayers(KEPT_TOO) },
+  // (not those kept with --keep, nor those of running containers). In the state
+  // directory only if it is ours (CONTAINER_STATE may name any: shared/state-dir.ts).
+  { what: () => `writable layers in ${containersDir()}`, clean: () => inStateDir(() => removeLeftoverLayers(KEPT_TOO)) },
   // Pulls killed midway (npm run image -- pull): the layers they had half unpacked.
-  { what: () => `half-pulled layers in ${layersDir()}`, clean: () => removePartialLayers() },
+  { what: () => `half-pulled layers in ${layersDir()}`, clean: () => inStateDir(removePartialLayers) },
   // The locks that tell a running container (shared/liveness.ts), of runtimes killed.
-  { what: () => 'locks of runtimes that are gone', clean: () => removeDeadLocks().map((id) => `removed the lock of ${id}`) },
+  {
+    what: () => 'locks of runtimes that are gone',
+    clean: () => inStateDir(() => removeDeadLocks().map((id) => `removed the lock of ${id}`)),
+  },
   // Step 12: the DNAT rules of runtimes killed before they could remove them; then, when
   // no container runs, the bridge cfs0 and the nftables table (kept until then, as docker0).
   { what: () => 'the bridge network (step 12)', clean: () => removeUnusedNetwork() },
 ];
+
+/** What `clean` removed from the state directory; nothing from one that is not the runtime's. */
+function inStateDir(clean: () => string[]): string[] {
+  if (existsSync(stateDir()) && !isStateDir()) return [`(none: ${stateDir()} holds what is not the runtime's; left alone)`];
+  return clean();
+}
 
 /**
  * Unmount everything mounted below `root` (not `root` itself), the newest first; not

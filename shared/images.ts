@@ -11,8 +11,10 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync
 import { rootfsDir, stateDir } from './config.ts';
 import { RuntimeError } from './errors.ts';
 import type { ImageConfig } from './image-config.ts';
+import { waitForLock } from './locked-file.ts';
 import { parseReference } from './reference.ts';
 import { ensureRootfs } from './rootfs.ts';
+import { makeStateDir } from './state-dir.ts';
 
 /** The image that needs no import: the root filesystem of the earlier steps. */
 export const BUSYBOX = 'busybox';
@@ -50,9 +52,20 @@ export interface Image {
  * The state directory above it is 0711: containers/<id>/rootfs must stay reachable.
  */
 export function prepareImagesDir(): void {
+  makeStateDir(); // 0711, and ours: shared/state-dir.ts
   mkdirSync(imagesDir(), { recursive: true, mode: 0o700 });
-  chmodSync(stateDir(), 0o711);
   chmodSync(imagesDir(), 0o700); // made by an older version, or through the umask
+}
+
+/**
+ * The store's lock, held by a pull, an import or an rm while it changes the store: two
+ * pulls of one image would unpack the same layer twice, and a pull that fails, removing
+ * the layers it made, could take one that another pull has just found and recorded.
+ * Close the descriptor to let go (shared/locked-file.ts).
+ */
+export function lockStore(): number {
+  const wait = () => process.stderr.write('Waiting for another pull, import or rm to finish\n');
+  return waitForLock(`${imagesDir()}/.lock`, wait);
 }
 
 export const layersDir = () => `${imagesDir()}/.layers`;

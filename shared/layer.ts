@@ -52,12 +52,11 @@ export function createLayer(id: string, image: Image, keep: boolean, gid: number
     // (an unprivileged user on the host since step 08) must pass through to rootfs/,
     // and no one else: overlayfs copies an image's file up into upper/ with its owner
     // and mode, setuid-root included, which a host user could otherwise run.
-    mkdirSync(containersDir(), { recursive: true, mode: 0o711 });
+    mkdirSync(containersDir(), { recursive: true, mode: 0o711 }); // in the state directory, made by holdLiveness()
     chmodSync(containersDir(), 0o711);
     mkdirSync(layer.dir, { mode: 0o700 });
     chownSync(layer.dir, 0, gid);
     chmodSync(layer.dir, 0o710); // mkdir's mode went through the umask
-    chmodSync(stateDir(), 0o711); // images/ in it is root's only: shared/images.ts
     mkdirSync(layer.work, { mode: 0o700 });
     // The top of upper/ is the top of the merged tree: it must look like the image's /.
     const lowers = image.layers.map((lower) => resolve(image.store, lower)); // top first

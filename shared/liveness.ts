@@ -7,6 +7,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 
 import { stateDir } from './config.ts';
 import { atExit } from './exit.ts';
 import { fsError, tryLock } from './libc.ts';
+import { makeStateDir } from './state-dir.ts';
 
 const runningDir = () => `${stateDir()}/running`;
 const lockOf = (id: string) => `${runningDir()}/${id}.lock`;
@@ -19,6 +20,7 @@ export function holdLiveness(id: string): void {
   // finds it locked (else `npm run clean` could take it for a dead runtime's, and remove
   // it, between our open and our flock).
   const fresh = `${lockOf(id)}.${process.pid}`;
+  makeStateDir(); // ours, or we stop here: shared/state-dir.ts
   try {
     mkdirSync(runningDir(), { recursive: true, mode: 0o700 });
     const fd = openSync(fresh, 'w', 0o600); // close-on-exec: the container never holds it

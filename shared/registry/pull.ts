@@ -11,12 +11,13 @@
 // Each layer is unpacked as it downloads (shared/unpack.ts), beside its place, then
 // renamed into it once its digest and size proved right. A pull that fails leaves no
 // image and none of the layers it began.
-import { rmSync } from 'node:fs';
+import { closeSync, rmSync } from 'node:fs';
 import { decompressed } from '../decompress.ts';
 import type { ImageConfig } from '../image-config.ts';
-import { type PulledImage, prepareImagesDir, pulledImages, writeRecord } from '../images.ts';
+import { lockStore, type PulledImage, prepareImagesDir, pulledImages, writeRecord } from '../images.ts';
 import { commitLayer, hasLayer, partialLayer, pullLock, removeLayer } from '../layer-store.ts';
 import { holdLiveness } from '../liveness.ts';
+import { printable } from '../quote.ts';
 import type { Reference } from '../reference.ts';
 import { readTar } from '../tar.ts';
 import { Unpacker } from '../unpack.ts';
@@ -32,6 +33,7 @@ export async function pull(reference: Reference, options: RegistryOptions): Prom
   const configBlob = await readBlob(registry, reference.repository, manifest.config, options.timeoutMs);
   const config = (JSON.parse(configBlob.toString('utf8')).config ?? {}) as ImageConfig;
   prepareImagesDir();
+  const store = lockStore(); // one pull (import, rm) changes the store at a time
   holdLiveness(pullLock(process.pid)); // npm run clean leaves our half-unpacked layers alone
   const progress = new Progress();
   const made: string[] = [];
@@ -46,13 +48,17 @@ export async function pull(reference: Reference, options: RegistryOptions): Prom
       made.push(layer.digest);
       progress.done(name, 'done');
       if (notes.length > 0)
-        process.stderr.write(`layer ${layer.digest}: ${notes.length} device node(s) left out (${notes.slice(0, 3).join(', ')})\n`);
+        process.stderr.write(
+          `layer ${layer.digest}: ${notes.length} device node(s) left out (${notes.slice(0, 3).map(printable).join(', ')})\n`,
+        );
     }
+    return record(reference, manifest.digest, manifest.layers, config);
   } catch (error) {
     for (const digest of made) removeLayer(digest);
     throw error;
+  } finally {
+    closeSync(store);
   }
-  return record(reference, manifest.digest, manifest.layers, config);
 }
 
 /** Download layer `blob` and unpack it as it comes; returns the device nodes left out. */

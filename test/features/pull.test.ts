@@ -27,14 +27,17 @@ build_two_layer "$SANDBOX_DIR/oci" >/dev/null && push "$SANDBOX_DIR/oci:two" 500
 
 for (const step of stepsWhere('writes-reach-rootfs', false)) {
   describe(`step ${step}: a pulled image`, () => {
-    it('runs its Cmd with its Env, WorkingDir and User, on its layers (top first), whiteouts applied', async () => {
+    it('runs its Cmd with its Env, WorkingDir and User, on its layers (top first), whiteouts applied; no host env in PID 1', async () => {
       const outcome = await sandbox(
         TWO_LAYER +
           String.raw`
         npm run -s image -- pull ${REF}:v1 2>"$SANDBOX_DIR/err" | cat; echo "pull=$?"; echo "said=$(cat "$SANDBOX_DIR/err")"
         run --image ${REF}:v1 2>/dev/null; echo "run=$?"
         run --image ${REF}:v1 sh -c 'echo "lower=$(sed -n "s/.*lowerdir=\([^,]*\).*/\1/p" /proc/mounts | head -1)"; echo "env=$(env | sort | tr "\n" " ")"' 2>/dev/null
-        echo "layers=$(ls "$CONTAINER_STATE/images/.layers" | grep -v json | tr "\n" " ")"`,
+        echo "layers=$(ls "$CONTAINER_STATE/images/.layers" | grep -v json | tr "\n" " ")"
+        echo 'process.pid === 1 && process.stderr.write("evil-in-pid-1\n")' >"$SANDBOX_DIR/evil.cjs"; chmod 755 "$SANDBOX_DIR"
+        HOST_SECRET=from-host NODE_OPTIONS="--require=$SANDBOX_DIR/evil.cjs" run --image ${REF}:v1 \
+          sh -c 'echo "pid1_env=$(tr "\0" "\n" </proc/1/environ | grep -c -e HOST_SECRET -e NODE_OPTIONS)"' 2>&1`,
         step,
       );
       expect(value(outcome, 'pull'), outcome.stderr).toBe('0');
@@ -45,6 +48,9 @@ for (const step of stepsWhere('writes-reach-rootfs', false)) {
       expect(value(outcome, 'env')).toBe(
         'GREETING=hello HOSTNAME=container-demo PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PWD=/data SHLVL=1 ',
       );
+      // the container's first process starts with the image's environment, never the caller's
+      expect(value(outcome, 'pid1_env')).toBe('0');
+      expect(outcome.stdout).not.toContain('evil-in-pid-1');
       const layers = value(outcome, 'layers')!.trim().split(' ');
       expect(layers).toHaveLength(2);
       expect(value(outcome, 'lower')!.split(':').sort()).toEqual(layers.sort());
@@ -78,6 +84,31 @@ describe.concurrent('npm run image -- pull', () => {
     expect(value(outcome, 'rm2')).toMatch(/\(2 layer\(s\) removed, 0 still used\)$/);
     expect(value(outcome, 'after_rm2')).toBe('0');
     expect(value(outcome, 'rm3')).toMatch(/^image rm: no image named .*two-layer:docker$|^no image named/);
+  });
+
+  it('two pulls of one image at once: the second waits for the first (the store is locked); each layer unpacked once', async () => {
+    const outcome = await sandbox(
+      TWO_LAYER +
+        String.raw`
+      gate="$SANDBOX_DIR/gate"; node test/fixtures/cutting-proxy.ts 5010 5000 "gate:$gate" & wait_port 5010
+      # the first pull, held at its first layer by the proxy; the second, straight from the registry
+      npm run -s image -- pull 127.0.0.1:5010/test/two-layer:v1 >/dev/null 2>"$SANDBOX_DIR/p1" & first=$!
+      wait_until 'the first pull at its first layer' test -e "$gate.reached"
+      npm run -s image -- pull ${REF}:v1 >/dev/null 2>"$SANDBOX_DIR/p2" & second=$!
+      wait_until 'the second pull waiting, or done' sh -c "grep -q Waiting '$SANDBOX_DIR/p2' || ! kill -0 $second"
+      touch "$gate"
+      wait $first; echo "first=$?"; wait $second; echo "second=$?"
+      echo "waited=$(grep -c '^Waiting for another pull, import or rm to finish$' "$SANDBOX_DIR/p2")"
+      cat "$SANDBOX_DIR/p1" "$SANDBOX_DIR/p2" | grep -v -e '^Pulled' -e '^Waiting for another' | sed 's/^/said=/'
+      echo "layers=$(ls "$CONTAINER_STATE/images/.layers" | grep -vc json) records=$(ls "$CONTAINER_STATE/images/.pulled" | wc -l)"
+      run --image ${REF}:v1 cat /etc/motd 2>/dev/null | sed 's/^/ran=/'`,
+    );
+    expect(value(outcome, 'first'), outcome.stdout).toBe('0');
+    expect(value(outcome, 'second'), outcome.stdout).toBe('0');
+    expect(value(outcome, 'waited')).toBe('1');
+    expect(value(outcome, 'said')).toBeUndefined();
+    expect(value(outcome, 'layers')).toBe('2 records=1'); // one image, two names
+    expect(value(outcome, 'ran')).toBe('hello from layer two');
   });
 
   it('rm of a pulled image a kept writable layer is on: refused, until the layer goes', async () => {
@@ -139,12 +170,12 @@ describe.concurrent('npm run image -- pull', () => {
     );
   });
 
-  it('a layer with a file through its own symlink is refused; a device node is left out, with a note', async () => {
+  it('a layer with a file through its own symlink is refused; device nodes are left out, with a note', async () => {
     const outcome = await sandbox(String.raw`
       l="$SANDBOX_DIR/l"; mkdir -p "$l/s/real" "$l/d/dev" "$SANDBOX_DIR/outside"; echo evil >"$l/s/real/file"
       ln -s "$SANDBOX_DIR/outside" "$l/s/link"
       tar -cf "$l/sym.tar" -C "$l/s" link && tar -rf "$l/sym.tar" -C "$l/s" --transform 's,^real,link,' real/file
-      mknod "$l/d/dev/sda" b 8 0; tar -cf "$l/dev.tar" -C "$l/d" . && tar -cf "$l/base.tar" -C "$CONTAINERFS" .
+      mknod "$l/d/dev/sda" b 8 0; mknod "$l/d/dev/$(printf 'x\033[2Jy')" b 8 1; tar -cf "$l/dev.tar" -C "$l/d" . && tar -cf "$l/base.tar" -C "$CONTAINERFS" .
       node test/fixtures/oci-layout.ts "$SANDBOX_DIR/sym" v1 "gzip:$l/base.tar" "gzip:$l/sym.tar" && push "$SANDBOX_DIR/sym:v1" 5000/test/sym:v1
       node test/fixtures/oci-layout.ts "$SANDBOX_DIR/dev" v1 "gzip:$l/base.tar" "gzip:$l/dev.tar" && push "$SANDBOX_DIR/dev:v1" 5000/test/dev:v1
       npm run -s image -- pull 127.0.0.1:5000/test/sym:v1 2>&1 | sed 's/^/sym=/'
@@ -155,7 +186,10 @@ describe.concurrent('npm run image -- pull', () => {
       /^image pull: layer sha256:[0-9a-f]{64}: \.?\/?link\/file: goes through the symlink link$/,
     );
     expect(value(outcome, 'outside')).toBe('0 left=0'); // nothing written outside, no image, no layer
-    expect(outcome.stdout).toMatch(/^dev=layer sha256:[0-9a-f]{64}: 1 device node\(s\) left out \(\.\/dev\/sda\)$/m);
+    // a name's control characters shown, never sent: \e[2J would clear the learner's screen
+    const notes = outcome.stdout.match(/^dev=layer sha256:[0-9a-f]{64}: 2 device node\(s\) left out \((.*)\)$/m)?.[1];
+    expect(notes?.split(', ').sort(), outcome.stdout).toEqual(['./dev/sda', './dev/x\\x1b[2Jy']);
+    expect(outcome.stdout).not.toContain('\x1b');
     expect(value(outcome, 'sda')).toBe('0');
   });
 
