@@ -4,6 +4,7 @@
 // with one line and its status (shared/errors.ts), never a stack trace.
 import { readFileSync, readlinkSync } from 'node:fs';
 import { basename, dirname, relative } from 'node:path';
+import { prepareChildEnv, startedByRun } from './child-env.ts';
 import { cacheForChildren } from './compile-cache.ts';
 import { AlreadyReported, EXIT_NOT_FOUND, EXIT_RUNTIME, EXIT_USAGE, RuntimeError, SyscallError, UsageError } from './errors.ts';
 import { exit, fail } from './exit.ts';
@@ -85,9 +86,10 @@ export function main<F extends Flags>(verbs: Verbs<F>, flags = {} as F): void {
       checkCommand(command);
       // Who holds the terminal: the container's first process, once it starts (terminal.ts).
       if (verbs.child) passTerminalOn();
+      if (verbs.child) prepareChildEnv(); // no NODE_OPTIONS for it, and a mark: child-env.ts
       Promise.resolve(verbs.run(command, parsed.values)).catch((error) => report(error, command, flags));
     } else if (verb === 'child' && verbs.child) {
-      if (!inNewNamespaces()) throw new UsageError('child is internal: `run` starts it, in the namespaces it made');
+      if (!startedByRun() || !inNewNamespaces()) throw new UsageError('child is internal: `run` starts it, in the namespaces it made');
       const parsed = parseFlags(words, CHILD_FLAGS);
       command = parsed.command;
       if (command.length === 0) throw new UsageError('');

@@ -26,20 +26,20 @@ export function cacheForChildren(): void {
 }
 
 /**
- * The environment for a Node process that will run as `owner` on the host: ours, with
- * a compile cache that `owner` may read and write.
+ * `env` for a Node process that will run as `owner` on the host, with a compile cache
+ * that `owner` may read and write (ours, or one of its own inside ours).
  */
-export function compileCacheEnv(owner: { uid: number; gid: number }): NodeJS.ProcessEnv {
+export function compileCacheEnv(owner: { uid: number; gid: number }, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const ours = process.env.NODE_COMPILE_CACHE;
-  // No cache, or the same user (rootless): ours serves as it is.
-  if (!ours || owner.uid === process.getuid!()) return process.env;
+  if (!ours) return env; // no cache: Node compiles, and says nothing
+  if (owner.uid === process.getuid!()) return { ...env, NODE_COMPILE_CACHE: ours }; // the same user (rootless)
   const theirs = path.resolve(ours, `uid-${owner.uid}`);
   try {
     mkdirSync(theirs, { recursive: true, mode: 0o700 });
     lchownSync(theirs, owner.uid, owner.gid); // lchown: should it be a symlink, never its target
     // Named as that process reaches the project's files: shared/project-dir.ts.
-    return { ...process.env, NODE_COMPILE_CACHE: throughProjectDir(theirs, owner.uid) };
+    return { ...env, NODE_COMPILE_CACHE: throughProjectDir(theirs, owner.uid) };
   } catch {
-    return process.env; // a cache only saves time: without one, Node compiles, and says nothing
+    return env; // a cache only saves time: without one, Node compiles, and says nothing
   }
 }

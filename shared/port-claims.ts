@@ -1,69 +1,60 @@
-// A published port is one container's: a lock per port, <network>/ports/tcp-8080.lock,
-// held by the runtime for as long as it lives (the kernel drops it when the runtime
-// dies, SIGKILL included), and no program of the host's may be using it already: its
-// packets would go to the container instead. Checked before anything is made, so a
-// refused port leaves nothing behind.
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+// A published port is the container's, and no one else's: the runtime binds it on the
+// host, as docker's proxy does, and holds the socket for as long as it lives. The
+// kernel then refuses the port to everyone else, another container's runtime or a
+// program the host starts later (EADDRINUSE: else that program would never see a
+// packet, the DNAT rule sending them all to the container), and lets go of it when the
+// runtime dies, SIGKILL included. No packet reaches the socket itself: DNAT turns each
+// one to the container first. Bound before anything is made: a refused port leaves
+// nothing behind.
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { RuntimeError } from './errors.ts';
-import { fsError, tryLock } from './libc.ts';
-import { NETWORK_DIR } from './network-lock.ts';
-import { describePort, type PortMapping, type Protocol } from './ports.ts';
+import { fsError } from './libc.ts';
+import { describePort, type PortMapping } from './ports.ts';
 
-const PORTS_DIR = `${NETWORK_DIR}/ports`;
-
-/** Claim every mapping's host port, picking a free one for `-p 80`; the ports, as claimed. */
-export function claimPorts(mappings: PortMapping[]): PortMapping[] {
-  if (mappings.length === 0) return [];
-  try {
-    mkdirSync(PORTS_DIR, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw fsError(`mkdir ${PORTS_DIR}`, error);
+/** Bind every mapping's host port, picking a free one for `-p 80`; the ports, as bound. */
+export async function claimPorts(mappings: PortMapping[]): Promise<PortMapping[]> {
+  const claimed: PortMapping[] = [];
+  for (const mapping of mappings) {
+    const hostPort = mapping.hostPort === 0 ? await holdFreePort(mapping) : await hold(mapping);
+    claimed.push({ ...mapping, hostPort });
   }
-  return mappings.map((mapping) => {
-    if (mapping.hostPort === 0) return { ...mapping, hostPort: pickFreePort(mapping.protocol) };
-    const { hostPort, protocol } = mapping;
-    if (busyOnHost(hostPort, protocol))
-      throw new RuntimeError(`${describePort(mapping)}: port ${hostPort}/${protocol} is in use on this host`);
-    if (!claim(hostPort, protocol))
-      throw new RuntimeError(`${describePort(mapping)}: port ${hostPort}/${protocol} is already published by another container`);
-    return mapping;
-  });
-}
-
-/** The lock of the port, ours from now on (its descriptor stays open until we exit). */
-function claim(port: number, protocol: Protocol): boolean {
-  const fd = openSync(`${PORTS_DIR}/${protocol}-${port}.lock`, 'a', 0o600); // close-on-exec
-  if (tryLock(fd)) return true;
-  closeSync(fd);
-  return false;
+  return claimed;
 }
 
 /** As docker: the first free port of the kernel's range for outgoing connections. */
-function pickFreePort(protocol: Protocol): number {
-  const [low = 32768, high = 60999] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-  for (let port = low; port <= high; port++) if (!busyOnHost(port, protocol) && claim(port, protocol)) return port;
-  throw new RuntimeError(`no free ${protocol} port left in ${low}-${high}`);
+async function holdFreePort(mapping: PortMapping): Promise<number> {
+  const range = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+  const [low = 32768, high = 60999] = range.trim().split(/\s+/).map(Number);
+  for (let port = low; port <= high; port++) {
+    try {
+      return await hold({ ...mapping, hostPort: port });
+    } catch (error) {
+      if (!(error instanceof RuntimeError)) throw error; // anything but "in use"
+    }
+  }
+  throw new RuntimeError(`no free ${mapping.protocol} port left in ${low}-${high}`);
 }
 
-/**
- * Whether a socket of this host (its network namespace) has the port: a TCP one
- * listening (state 0A), any UDP one. /proc/net/tcp: "0: 0100007F:1E61 00000000:0000 0A ...".
- */
-function busyOnHost(port: number, protocol: Protocol): boolean {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  return ['', '6'].some((v6) => {
-    let table: string;
-    try {
-      table = readFileSync(`/proc/net/${protocol}${v6}`, 'utf8');
-    } catch {
-      return false; // no IPv6 here
+/** Bind (and for TCP listen on) the mapping's host address and port; resolves to the port. */
+function hold(mapping: PortMapping): Promise<number> {
+  const { hostIp, hostPort, protocol } = mapping;
+  const options = { host: hostIp || '0.0.0.0', address: hostIp || '0.0.0.0', port: hostPort, exclusive: true };
+  return new Promise((resolve, reject) => {
+    const refuse = (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new RuntimeError(`${describePort(mapping)}: port ${hostPort}/${protocol} is in use on this host`)
+          : fsError(`bind ${options.host}:${hostPort}/${protocol}`, error),
+      );
+    // unref(): the socket never keeps the runtime alive; it closes as the runtime ends.
+    if (protocol === 'tcp') {
+      const server = createServer((connection) => connection.destroy()).once('error', refuse);
+      server.listen({ ...options, backlog: 1 }, () => resolve((server.unref().address() as AddressInfo).port));
+    } else {
+      const socket = createSocket('udp4').once('error', refuse);
+      socket.bind(options, () => resolve(socket.unref().address().port));
     }
-    return table
-      .split('\n')
-      .slice(1)
-      .some((line) => {
-        const [, local = '', , state] = line.trim().split(/\s+/);
-        return local.endsWith(hex) && (protocol === 'udp' || state === '0A');
-      });
   });
 }

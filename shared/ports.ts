@@ -1,6 +1,6 @@
 // `-p` as docker run reads it, pure text to values (the unit tests try it):
 //   -p 8080:80   -p 8080:80/udp   -p 127.0.0.1:8080:80   -p 80 (a free host port)
-export type Protocol = 'tcp' | 'udp';
+type Protocol = 'tcp' | 'udp';
 
 export interface PortMapping {
   hostIp: string; // "" for every address of the host

@@ -18,8 +18,9 @@
 // 2.38's (Debian 12) cannot: it prints "sigprocmask unblock failed" and exits 1, not
 // 137. busybox's can, and busybox-static is installed anyway, for the root filesystem.
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
-import { closeSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { markedEnv } from './child-env.ts';
 import { compileCacheEnv } from './compile-cache.ts';
 import { AlreadyReported, RuntimeError } from './errors.ts';
 import { atExit } from './exit.ts';
@@ -58,13 +59,15 @@ export interface WaitingContainer {
  * Spawn node `file` (by its path, process.execPath: /proc/self/exe would be the shell
  * that runs it) with `args`, its script first, in a new user namespace plus the namespaces in `flags`, as
  * the host user `owner` when we are root. Resolves once the namespaces exist, with the
- * first process waiting: nothing of `file` runs before start().
+ * first process waiting: nothing of `file` runs before start(). `env`: the environment
+ * it starts with, ours unless the container has its own (a pulled image's).
  */
 export function startInUserNamespace(
   file: string,
   args: string[],
   flags: number,
   owner: { uid: number; gid: number },
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<WaitingContainer> {
   refuseIfRestricted();
   // setpriv --pdeathsig: should we be killed (SIGKILL leaves us no time to pass it
@@ -77,17 +80,18 @@ export function startInUserNamespace(
   // may not walk to them (a checkout under /root): shared/project-dir.ts.
   const [script, ...rest] = args;
   const node = [throughProjectDir(file, owner.uid), ...KEEP_PATHS, throughProjectDir(script!, owner.uid), ...rest];
-  const unshare = ['busybox', 'unshare', ...unshareOptions(flags), '--', '/bin/sh', '-c', WAIT_FOR_MAPS, 'sh', ...node];
-  const ignore = ['env', '--ignore-signal=INT,QUIT,TERM,HUP'];
+  // Each program by its path on our PATH: `env` may have another PATH, or none.
+  const unshare = [onPath('busybox'), 'unshare', ...unshareOptions(flags), '--', '/bin/sh', '-c', WAIT_FOR_MAPS, 'sh', ...node];
+  const ignore = [onPath('env'), '--ignore-signal=INT,QUIT,TERM,HUP'];
   // On our terminal, a terminal of its own (shared/pty.ts); otherwise none at all.
   const terminal = process.stdin.isTTY && process.stdout.isTTY ? openContainerTerminal() : undefined;
   const stdio: StdioOptions = terminal
     ? [terminal.slave, terminal.slave, process.stderr.isTTY ? terminal.slave : 'inherit', 'pipe', 'pipe']
     : ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'];
-  const helper = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...ignore, ...unshare], {
+  const helper = spawn(onPath('setpriv'), ['--pdeathsig', 'KILL', '--', ...ignore, ...unshare], {
     stdio, // fd 3: "go" to it, fd 4: its PID to us
     cwd: PROJECT_DIR, // where its /proc/self/cwd leads
-    env: terminalEnv(compileCacheEnv(owner), terminal !== undefined), // its own compile cache: shared/compile-cache.ts
+    env: terminalEnv(compileCacheEnv(owner, markedEnv(env)), terminal !== undefined), // its own compile cache: shared/compile-cache.ts
     // As root, become that user before unshare(2): the namespaces' creator is then
     // unprivileged too, and its first process has nothing of root's.
     ...(process.getuid!() === 0 ? owner : {}),
@@ -115,6 +119,12 @@ export function startInUserNamespace(
       });
     });
   });
+}
+
+/** `name` as a path, from our PATH; as it is when not found (spawn then says ENOENT). */
+function onPath(name: string): string {
+  const dirs = (process.env.PATH ?? '/usr/bin:/bin').split(':').filter((dir) => dir.startsWith('/'));
+  return dirs.map((dir) => `${dir}/${name}`).find((path) => existsSync(path)) ?? name;
 }
 
 // Ubuntu (23.10 and later, so the course VM's 24.04) lets AppArmor restrict user

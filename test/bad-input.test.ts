@@ -292,6 +292,19 @@ describe.concurrent('bad input: CONTAINERFS, CONTAINER_STATE, CGROUP_PARENT', ()
     expectRefused(await probe('10-overlay', `run sh -c 'echo ok'`, { setup }), 125, /CONTAINER_STATE=.*no spaces, commas, colons/);
   });
 
+  // CONTAINER_STATE=/var/tmp: a directory of others (1777, their files) is not made 0711,
+  // and npm run clean deletes nothing in it.
+  it("CONTAINER_STATE names a directory of others' (step 10): 125, one line; its mode kept, clean leaves it alone", async () => {
+    const setup = String.raw`d="$SANDBOX_DIR/vartmp"; mkdir -m 1777 "$d"; mkdir -p "$d/containers/0123456789ab"; touch "$d/someones"
+      export CONTAINER_STATE="$d"`;
+    const after = String.raw`echo "@@mode=$(stat -c %a "$CONTAINER_STATE")"
+      node scripts/clean.ts >/dev/null; echo "@@kept=$(ls "$CONTAINER_STATE/containers")"`;
+    const result = await probe('10-overlay', `run sh -c 'echo ran'`, { setup, after });
+    expectRefused(result, 125, /^CONTAINER_STATE=.*vartmp: holds what is not the runtime's/, { left: false });
+    expect(result.marks.mode).toBe('1777');
+    expect(result.marks.kept).toBe('0123456789ab');
+  });
+
   for (const parent of ['../escape', '/abs']) {
     it(`CGROUP_PARENT=${parent}: status 125, one line (no stack trace)`, async () => {
       expectRefused(await probe('09-cgroups', `CGROUP_PARENT=${parent} run true`), 125, /CGROUP_PARENT/);
@@ -503,6 +516,30 @@ describe.concurrent('bad input: the internal child verb typed by hand', () => {
       expect(result.marks.repo).toBe('visible');
       const [was, now] = result.marks.mounts!.split(' -> ');
       expect(now).toBe(was);
+    });
+  }
+
+  // In a UTS namespace of its own, `child` used to pass its guard, then rename, make
+  // mounts private and pivot_root the caller's own mount namespace before it failed.
+  it('typed after `unshare --uts` (step 12): the usage line, status 2; mounts untouched', async () => {
+    const command = `unshare --uts node steps/12-bridge/main.ts child --root="$CONTAINERFS" -- sh -c 'echo ran'`;
+    const result = await probe('12-bridge', command, { setup: before, after });
+    expectRefused(result, 2, /^child is internal: .*; usage: /, { left: false });
+    expect(result.marks.repo).toBe('visible');
+    const [was, now] = result.marks.mounts!.split(' -> ');
+    expect(now).toBe(was);
+  });
+});
+
+// NODE_OPTIONS can make any Node preload a module (--require) or open a debugger: the
+// runtime's choice, never the container's first process's, which is Node too (steps 03+).
+describe.concurrent("bad input: the caller's NODE_OPTIONS", () => {
+  for (const step of ['04-pid', '08-user', '12-bridge'] as const) {
+    it(`step ${step}: it does not reach the container's first process`, async () => {
+      const setup = String.raw`echo 'process.pid === 1 && process.stderr.write("evil-in-pid-1\n")' >"$SANDBOX_DIR/evil.cjs"
+        chmod 755 "$SANDBOX_DIR"; chmod 644 "$SANDBOX_DIR/evil.cjs"`;
+      const command = `NODE_OPTIONS="--require=$SANDBOX_DIR/evil.cjs" run sh -c 'echo "$NODE_OPTIONS"; echo ok'`;
+      expectWorked(await probe(step, command, { setup }), '\nok\n');
     });
   }
 });

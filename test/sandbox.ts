@@ -4,7 +4,7 @@
 // Whatever a step leaks (a hostname, a proc mount, a process) leaks into the sandbox
 // and disappears with it; the real machine never sees it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,14 +97,32 @@ export function inSandbox(script: string, { step, baseRootfs, runId, timeoutMs: 
     sandbox.stdout.on('data', (chunk) => (stdout += chunk));
     sandbox.stderr.on('data', (chunk) => (stderr += chunk));
     sandbox.on('error', reject);
-    sandbox.on('close', (status, signal) => {
+    sandbox.on('close', async (status, signal) => {
       // Said where a failing test shows it: a test that ran out of time.
       if (status === null) stderr += `\n(the sandbox was killed with ${signal}: its time, ${timeoutMs} ms, ran out)\n`;
       rmdirSync(sandboxDir); // empty: its contents lived on the sandbox's tmpfs
-      // cgroups are the machine's, not the sandbox's: those of runtimes the sandbox's
-      // end killed (SIGKILL) are still there. The tests check the runtime's own cleanup.
-      removeLeftoverCgroups(cgroupParent);
+      await removeCgroupsOf(cgroupParent);
       resolve({ stdout, stderr, status });
     });
   });
+}
+
+/**
+ * cgroups are the machine's, not the sandbox's: those of runtimes the sandbox's end
+ * killed (SIGKILL) are still there. The tests check the runtime's own cleanup; this
+ * one is the harness's. The kernel kills the processes of a PID namespace in its own
+ * time, so a cgroup may still hold some for a moment: wait until it is empty.
+ */
+async function removeCgroupsOf(parent: string): Promise<void> {
+  const dirs = readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' '))
+    .filter(([, , type]) => type === 'cgroup' || type === 'cgroup2')
+    .map(([, mountPoint]) => `${mountPoint}/${parent}`);
+  const deadline = Date.now() + 10_000 * TIME_SCALE;
+  for (;;) {
+    removeLeftoverCgroups(parent);
+    if (!dirs.some((dir) => existsSync(dir)) || Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -96,19 +96,16 @@ async function run(given: string[], { image: name, keep, memory, pids, cpus }: I
   // two on; deleted when the runtime ends, unless --keep (shared/layer.ts). Only root
   // and the container's root group may pass into it: no host user reaches upper/.
   const layer = createLayer(id, image, keep, gid);
-  // process.execPath is the program running now: node, which runs this file again.
+  // What the command runs with: its environment, directory and user (the image's config).
+  const spec = processSpec(image, HOSTNAME);
+  // process.execPath is the program running now: node, which runs this file again. It
+  // starts with the command's environment: a pulled image's own, never ours, then.
   const container = await startInUserNamespace(
     process.execPath,
-    [
-      import.meta.filename,
-      'child',
-      `--root=${layer.rootfs}`,
-      `--process=${JSON.stringify(processSpec(image, HOSTNAME))}`,
-      '--',
-      ...command,
-    ],
+    [import.meta.filename, 'child', `--root=${layer.rootfs}`, `--process=${JSON.stringify(spec)}`, '--', ...command],
     CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET,
     { uid, gid },
+    spec.env,
   );
   // Its ID maps, "ID-inside ID-outside count", each written once: 0 inside is `uid`
   // outside, 1 is uid+1... Before the gid map, setgroups must be denied: else root

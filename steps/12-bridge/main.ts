@@ -81,10 +81,11 @@ async function run(
   // The container's name: 12 random hex digits, as docker's (node:crypto costs 6 ms to load).
   // biome-ignore format: one line reads best
   const id = Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
-  // The host's ports it publishes, ours before anything is made (a port that another
-  // container publishes, or that a program of the host's uses, stops it here):
-  // shared/port-claims.ts. `-p 80` alone takes a free one, which we say.
-  const ports = claimPorts(publish);
+  // The host's ports it publishes, bound and held by us before anything is made: a port
+  // that another container publishes, or that a program of the host's uses, stops it
+  // here, and none can take it later (shared/port-claims.ts). `-p 80` alone takes a
+  // free one, which we say.
+  const ports = await claimPorts(publish);
   for (const port of ports.filter((_, n) => publish[n]!.hostPort === 0)) process.stderr.write(`Published ${describePort(port)}\n`);
   // Its cgroup, <tree>/container-from-scratch/<id>: a directory per tree on v1, one on
   // v2; removed when the runtime ends (shared/cgroup/lifecycle.ts). The limits are
@@ -115,19 +116,16 @@ async function run(
   // two on; deleted when the runtime ends, unless --keep (shared/layer.ts). Only root
   // and the container's root group may pass into it: no host user reaches upper/.
   const layer = createLayer(id, image, keep, gid);
-  // process.execPath is the program running now: node, which runs this file again.
+  // What the command runs with: its environment, directory and user (the image's config).
+  const spec = processSpec(image, HOSTNAME);
+  // process.execPath is the program running now: node, which runs this file again. It
+  // starts with the command's environment: a pulled image's own, never ours, then.
   const container = await startInUserNamespace(
     process.execPath,
-    [
-      import.meta.filename,
-      'child',
-      `--root=${layer.rootfs}`,
-      `--process=${JSON.stringify(processSpec(image, HOSTNAME))}`,
-      '--',
-      ...command,
-    ],
+    [import.meta.filename, 'child', `--root=${layer.rootfs}`, `--process=${JSON.stringify(spec)}`, '--', ...command],
     CLONE_NEWUSER | CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET,
     { uid, gid },
+    spec.env,
   );
   // Its ID maps, "ID-inside ID-outside count", each written once: 0 inside is `uid`
   // outside, 1 is uid+1... Before the gid map, setgroups must be denied: else root

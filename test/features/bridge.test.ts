@@ -153,9 +153,10 @@ for (const step of stepsWhere('reaches-other-container')) {
     });
 
     // One line, status 125, the command never runs, nothing left: not a veth, a lease, a rule.
-    it('a port already published, or busy on the host; -p 80 picks one and says it', async () => {
+    it('a port already published, or busy on the host; held from programs started later; -p 80 picks one', async () => {
       const outcome = await sandbox(String.raw`
         start -p 8080:80 sh -c "$SERVE"
+        echo "late_service=$(busybox nc -l -p 8080 </dev/null 2>&1)"
         run -p 8080:80 sh -c 'echo command-ran' 2>"$SANDBOX_DIR/e1"; echo "published=$?"; echo "published_err=$(grep -v '^Running' "$SANDBOX_DIR/e1")"
         busybox nc -l -p 7070 & server=$!
         wait_until 'the host program on 7070' listening 7070
@@ -167,7 +168,8 @@ for (const step of stepsWhere('reaches-other-container')) {
         echo "layers=$(ls "$CONTAINER_STATE/containers" 2>/dev/null | wc -l)"`);
       expect(outcome.stdout, outcome.stderr).not.toContain('command-ran');
       expect(value(outcome, 'published')).toBe('125');
-      expect(value(outcome, 'published_err')).toBe('0.0.0.0:8080->80/tcp: port 8080/tcp is already published by another container');
+      expect(value(outcome, 'published_err')).toBe('0.0.0.0:8080->80/tcp: port 8080/tcp is in use on this host');
+      expect(value(outcome, 'late_service')).toBe('nc: bind: Address already in use'); // docker's proxy holds it too
       expect(value(outcome, 'busy')).toBe('125');
       expect(value(outcome, 'busy_err')).toBe('0.0.0.0:7070->80/tcp: port 7070/tcp is in use on this host');
       expect(value(outcome, 'auto')).toBe('0');
