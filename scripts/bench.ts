@@ -15,9 +15,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSyn
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { MNT_DETACH, mount, umount2 } from '../shared/libc.ts';
-import { readMounts } from '../shared/mountinfo.ts';
-import { listSteps } from '../shared/steps.ts';
+import { MNT_DETACH, mount, umount2 } from '../shared/kernel/libc.ts';
+import { readMounts } from '../shared/kernel/mountinfo.ts';
+import { listSteps } from '../steps/list.ts';
 import { differences, snapshotMachine } from '../test/machine.ts';
 import { unmountUnder } from './clean.ts';
 

@@ -7,15 +7,15 @@
 
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { removeLeftoverCgroups } from '../shared/cgroup/lifecycle.ts';
-import { cgroupParent, rootfsDir, stateDir } from '../shared/config.ts';
-import { layersDir } from '../shared/images.ts';
-import { containersDir, removeLeftoverLayers } from '../shared/layer.ts';
-import { removePartialLayers } from '../shared/layer-store.ts';
-import { MNT_DETACH, umount2 } from '../shared/libc.ts';
-import { removeDeadLocks } from '../shared/liveness.ts';
-import { readMounts } from '../shared/mountinfo.ts';
-import { removeUnusedNetwork } from '../shared/network-cleanup.ts';
-import { isStateDir } from '../shared/state-dir.ts';
+import { removePartialLayers } from '../shared/image/layers.ts';
+import { layersDir } from '../shared/image/store.ts';
+import { containersDir, removeLeftoverLayers } from '../shared/image/writable-layer.ts';
+import { MNT_DETACH, umount2 } from '../shared/kernel/libc.ts';
+import { readMounts } from '../shared/kernel/mountinfo.ts';
+import { removeUnusedNetwork } from '../shared/network/cleanup.ts';
+import { cgroupParent, rootfsDir, stateDir } from '../shared/runtime/config.ts';
+import { removeDeadLocks } from '../shared/runtime/liveness.ts';
+import { isStateDir } from '../shared/runtime/state-dir.ts';
 
 const USAGE = 'usage: npm run clean [-- --kept]   (--kept: remove the layers kept with --keep too)';
 const KEPT_TOO = process.argv.includes('--kept');
@@ -37,11 +37,11 @@ const CLEANERS: Cleaner[] = [
   },
   // Steps 10+: the writable layers of runtimes killed before they could delete them
   // (not those kept with --keep, nor those of running containers). In the state
-  // directory only if it is ours (CONTAINER_STATE may name any: shared/state-dir.ts).
+  // directory only if it is ours (CONTAINER_STATE may name any: shared/runtime/state-dir.ts).
   { what: () => `writable layers in ${containersDir()}`, clean: () => inStateDir(() => removeLeftoverLayers(KEPT_TOO)) },
   // Pulls killed midway (npm run image -- pull): the layers they had half unpacked.
   { what: () => `half-pulled layers in ${layersDir()}`, clean: () => inStateDir(removePartialLayers) },
-  // The locks that tell a running container (shared/liveness.ts), of runtimes killed.
+  // The locks that tell a running container (shared/runtime/liveness.ts), of runtimes killed.
   {
     what: () => 'locks of runtimes that are gone',
     clean: () => inStateDir(() => removeDeadLocks().map((id) => `removed the lock of ${id}`)),

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { listSteps, stepNumber } from '../shared/steps.ts';
+import { listSteps, stepNumber } from '../steps/list.ts';
 
 const REPO = new URL('..', import.meta.url).pathname;
 const USAGE = 'usage: npm run diff -- <step> [<step>]   e.g. npm run diff -- 4 5';

@@ -6,14 +6,15 @@
 // npm run image -- list                       the images, and the writable layers kept
 // npm run image -- rm <name or reference>     delete an image (and a pulled image's
 //                                             layers that no other image has)
-// Images are described in shared/images.ts; step 10 runs containers on them:
+// Images are described in shared/image/store.ts; step 10 runs containers on them:
 //   sudo npm run step:10 -- --image <name or reference> sh
 // A tarball of a root filesystem: `docker export $(docker create alpine) > alpine.tar`,
 // or the minirootfs tarballs of Alpine Linux.
 import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { decompressed } from '../shared/decompress.ts';
-import { EXIT_USAGE } from '../shared/errors.ts';
-import { fail as die } from '../shared/exit.ts';
+import { decompressed } from '../shared/image/decompress.ts';
+import { hasLayer, layerSize, removeLayer } from '../shared/image/layers.ts';
+import { parseReference } from '../shared/image/reference.ts';
+import { pull } from '../shared/image/registry/pull.ts';
 import {
   BUSYBOX,
   imagesDir,
@@ -23,13 +24,12 @@ import {
   prepareImagesDir,
   pulledImages,
   writeRecord,
-} from '../shared/images.ts';
-import { listLayers } from '../shared/layer.ts';
-import { hasLayer, layerSize, removeLayer } from '../shared/layer-store.ts';
-import { parseReference } from '../shared/reference.ts';
-import { pull } from '../shared/registry/pull.ts';
-import { readTar } from '../shared/tar.ts';
-import { Unpacker } from '../shared/unpack.ts';
+} from '../shared/image/store.ts';
+import { readTar } from '../shared/image/tar.ts';
+import { Unpacker } from '../shared/image/unpack.ts';
+import { listLayers } from '../shared/image/writable-layer.ts';
+import { EXIT_USAGE } from '../shared/runtime/errors.ts';
+import { fail as die } from '../shared/runtime/exit.ts';
 
 const USAGE =
   'usage: npm run image -- pull [--creds user:password] [--insecure] <reference> | import <name> <file.tar> | list | rm <name or reference>';

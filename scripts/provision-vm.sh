@@ -150,7 +150,7 @@ build_rootfs() {
 
 # Ubuntu 23.10 and later (24.04 here) let AppArmor restrict unprivileged user
 # namespaces: one can be created, but with no capability inside, and steps 08-10 create
-# theirs as an unprivileged user (shared/userns.ts). On this throwaway course VM we lift
+# theirs as an unprivileged user (shared/userns/start.ts). On this throwaway course VM we lift
 # the restriction, for good (a file in /etc/sysctl.d) and now.
 allow_user_namespaces() {
   local knob=/proc/sys/kernel/apparmor_restrict_unprivileged_userns

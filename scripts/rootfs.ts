@@ -1,9 +1,10 @@
 // npm run rootfs: build the container's root filesystem ahead of time (steps 05 and
-// later build it on first use). The build itself is in shared/rootfs-build.ts.
+// later build it on first use). The build itself is in shared/image/rootfs-build.ts.
 // Safe to run again: it only adds what is missing.
-import { rootfsDir } from '../shared/config.ts';
-import { fail } from '../shared/exit.ts';
-import { buildRootfs } from '../shared/rootfs-build.ts';
+
+import { buildRootfs } from '../shared/image/rootfs-build.ts';
+import { rootfsDir } from '../shared/runtime/config.ts';
+import { fail } from '../shared/runtime/exit.ts';
 
 try {
   buildRootfs(rootfsDir());

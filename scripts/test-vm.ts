@@ -14,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_DIR } from '../shared/project-dir.ts';
+import { PROJECT_DIR } from '../shared/runtime/project-dir.ts';
 import { ensureInitramfs } from './vm/initramfs.ts';
 import { ensureKernel } from './vm/kernel.ts';
 import { type Accel, type Boot, boot } from './vm/qemu.ts';

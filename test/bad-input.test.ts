@@ -5,7 +5,7 @@
 // Each test states the right behaviour; one that fails documents a bug to fix.
 import { readFileSync, rmdirSync } from 'node:fs';
 import { describe, expect, inject, it } from 'vitest';
-import { DEFAULT_CGROUP_PARENT as CGROUP_PARENT } from '../shared/config.ts';
+import { DEFAULT_CGROUP_PARENT as CGROUP_PARENT } from '../shared/runtime/config.ts';
 import type { Step } from './expectations.ts';
 import { inSandbox, SANDBOX_HOSTNAME, TIME_SCALE } from './sandbox.ts';
 

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { listSteps } from '../shared/steps.ts';
+import { listSteps } from '../steps/list.ts';
 import { courseRegistry } from './registry.ts';
 import { inSandbox, REPO } from './sandbox.ts';
 import { fits, readTranscripts, replayScript, splitOutput, type Transcript } from './transcripts.ts';

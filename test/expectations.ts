@@ -4,7 +4,7 @@
 // changes no answer needs no edit here; one that does is a lesson, and its row says so.
 // Every step answers every probe, so each claim is checked both ways (01 leaks the
 // hostname, 02 must not). `npm run matrix` prints the same table, as measured.
-import { listSteps, stepNumber } from '../shared/steps.ts';
+import { listSteps, stepNumber } from '../steps/list.ts';
 import { PROBES, type ProbeId } from './probes.ts';
 
 export const STEPS = listSteps();
@@ -27,7 +27,7 @@ export const CHANGES: Record<ProbeId, string> = {
   'reaches-world': 'y 07:n 12:y', // 01-06: the host's network; 12: through its NAT
   'reaches-other-container': 'n 12:y', // 12: one bridge for all
   'publishes-port': 'n 12:y',
-  'types-into-terminal': 'y 08:n', // 08: a terminal of its own (shared/pty.ts)
+  'types-into-terminal': 'y 08:n', // 08: a terminal of its own (shared/runtime/pty.ts)
   'root-writes-host-files': 'y 08:n',
   'root-is-host-root': 'y 08:n',
   'runs-rootless': 'y 02:n 08:y 09:n', // 01: nothing to unshare; 09+: cgroups need root

@@ -9,7 +9,7 @@
 // A part of the table:  npm run matrix -- --steps 9,10 --probes own-cgroup,pids-limited
 import { availableParallelism } from 'node:os';
 import { parseArgs, styleText } from 'node:util';
-import { stepNumber } from '../shared/steps.ts';
+import { stepNumber } from '../steps/list.ts';
 import { buildBaseRootfs, removeBaseRootfs } from './base-rootfs.ts';
 import { EXPECTED, INVARIANTS, STEPS, type Step } from './expectations.ts';
 import { differences, snapshotMachine } from './machine.ts';

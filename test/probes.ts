@@ -5,8 +5,8 @@
 // A probe's script is bash, run in a fresh sandbox (see sandbox.ts); `run <cmd>`
 // runs the step under test. `observe` answers yes or no, and throws when the outcome
 // fits neither answer, so a broken probe shows as broken, never as a quiet "no".
-import { LIMIT_FLAGS } from '../shared/run-flags.ts';
-import { formatSize } from '../shared/sizes.ts';
+import { LIMIT_FLAGS } from '../shared/runtime/flags.ts';
+import { formatSize } from '../shared/runtime/sizes.ts';
 import type { Outcome } from './sandbox.ts';
 import { SANDBOX_HOSTNAME, TIME_SCALE } from './sandbox.ts';
 

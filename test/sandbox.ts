@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { removeLeftoverCgroups } from '../shared/cgroup/lifecycle.ts';
-import { DEFAULT_CGROUP_PARENT as CGROUP_PARENT } from '../shared/config.ts';
+import { DEFAULT_CGROUP_PARENT as CGROUP_PARENT } from '../shared/runtime/config.ts';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 export const SANDBOX_HOSTNAME = 'sandbox-host';

@@ -118,7 +118,7 @@ for (const step of STEPS) {
 
       // What the OOM killer does to a node PID 1 (step 09), done by hand: the runtime
       // reports 137, as for a killed command (steps 08+: through busybox's unshare(1),
-      // see shared/userns.ts), and the PID namespace ends with it.
+      // see shared/userns/start.ts), and the PID namespace ends with it.
       it("the container's PID 1 killed with SIGKILL: status 137, nothing left", async () => {
         const outcome = await sandbox(String.raw`
           start sh -c 'echo started; exec sleep 1000'

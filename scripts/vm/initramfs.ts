@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { findStaticBusybox } from '../../shared/rootfs-build.ts';
+import { findStaticBusybox } from '../../shared/image/rootfs-build.ts';
 import type { Kernel } from './kernel.ts';
 
 const INIT = new URL('initramfs-init.sh', import.meta.url).pathname;

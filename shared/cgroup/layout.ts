@@ -8,8 +8,9 @@
 // Which one a machine has is read from the mount table, never assumed. A hybrid machine
 // mounts both, and binds each controller to one of them: we use v2 only when it really
 // offers every controller the limits need.
-import { RuntimeError } from '../errors.ts';
-import type { MountEntry } from '../mountinfo.ts';
+
+import type { MountEntry } from '../kernel/mountinfo.ts';
+import { RuntimeError } from '../runtime/errors.ts';
 
 export const CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
 export type Controller = (typeof CONTROLLERS)[number];

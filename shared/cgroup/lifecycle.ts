@@ -4,15 +4,15 @@
 // runtime left, removeLeftoverCgroups() removes (npm run clean).
 // The limits themselves are written by the steps: that is step 09's lesson.
 import { type Dirent, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { cgroupParent } from '../config.ts';
-import { RuntimeError } from '../errors.ts';
-import { atExit } from '../exit.ts';
-import { readFile } from '../files.ts';
-import { fsError } from '../libc.ts';
-import { holdLiveness, isAlive } from '../liveness.ts';
-import { readMounts } from '../mountinfo.ts';
-import { formatSize } from '../sizes.ts';
-import { sleep } from '../sleep.ts';
+import { readFile } from '../kernel/files.ts';
+import { fsError } from '../kernel/libc.ts';
+import { readMounts } from '../kernel/mountinfo.ts';
+import { sleep } from '../kernel/sleep.ts';
+import { cgroupParent } from '../runtime/config.ts';
+import { RuntimeError } from '../runtime/errors.ts';
+import { atExit } from '../runtime/exit.ts';
+import { holdLiveness, isAlive } from '../runtime/liveness.ts';
+import { formatSize } from '../runtime/sizes.ts';
 import { CONTROLLERS, type Controller, chooseLayout, findTrees, type Tree } from './layout.ts';
 import * as v1 from './v1.ts';
 import * as v2 from './v2.ts';
@@ -165,7 +165,7 @@ function removeEmptyParents(dir: string): void {
 /**
  * Remove every EMPTY container cgroup under `parent` in every tree: the leftovers of
  * runtimes that were killed (SIGKILL leaves no time to clean up). One with a process in
- * it stays, and so do its parents, and so does one whose runtime lives (shared/liveness.ts).
+ * it stays, and so do its parents, and so does one whose runtime lives (shared/runtime/liveness.ts).
  * For `npm run clean` and the test sandboxes.
  */
 export function removeLeftoverCgroups(parent = cgroupParent()): string[] {

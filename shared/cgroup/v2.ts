@@ -1,6 +1,6 @@
 // What only cgroup v2 has, or names otherwise.
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from '../files.ts';
+import { readFile, writeFile } from '../kernel/files.ts';
 import type { Controller } from './layout.ts';
 
 /**

@@ -3,8 +3,8 @@
 // The command runs as our child with our stdin, stdout and stderr, and nothing else:
 // no isolation yet. A hostname it changes is changed for the whole machine.
 import { spawn } from 'node:child_process';
-import { announce, main } from '../../shared/cli.ts';
-import { exitWith } from '../../shared/command.ts';
+import { announce, main } from '../../shared/runtime/cli.ts';
+import { exitWith } from '../../shared/runtime/command.ts';
 
 main({ run });
 

@@ -4,11 +4,11 @@
 //   node steps/03-hostname/main.ts run <cmd> <args>    (npm run step:3 -- <cmd> <args>)
 // The container can still see every process on the host.
 import { spawn } from 'node:child_process';
-import { announce, main } from '../../shared/cli.ts';
-import { exitWith } from '../../shared/command.ts';
-import { superviseAsInit } from '../../shared/init.ts';
-import { CLONE_NEWUTS, sethostname } from '../../shared/libc.ts';
-import { spawnInNamespaces } from '../../shared/namespaces.ts';
+import { CLONE_NEWUTS, sethostname } from '../../shared/kernel/libc.ts';
+import { spawnInNamespaces } from '../../shared/kernel/namespaces.ts';
+import { announce, main } from '../../shared/runtime/cli.ts';
+import { exitWith } from '../../shared/runtime/command.ts';
+import { superviseAsInit } from '../../shared/runtime/init.ts';
 
 main({ run, child });
 
@@ -24,6 +24,6 @@ function child(command: string[]): void {
   sethostname('container-demo');
   const [file, ...args] = command;
   const started = spawn(file!, args, { stdio: 'inherit' });
-  superviseAsInit(started); // the duties of a container's first process: shared/init.ts
+  superviseAsInit(started); // the duties of a container's first process: shared/runtime/init.ts
   exitWith(started);
 }

@@ -5,18 +5,18 @@
 // host's mount table and stays there after the container exits (see `grep proc
 // /proc/mounts` on the host). And root inside a chroot can still climb out of it.
 import { spawn } from 'node:child_process';
-import { announce, type ChildOptions, main } from '../../shared/cli.ts';
-import { exitWith } from '../../shared/command.ts';
-import { superviseAsInit } from '../../shared/init.ts';
-import { CLONE_NEWPID, CLONE_NEWUTS, chroot, mount, sethostname } from '../../shared/libc.ts';
-import { spawnInNamespaces } from '../../shared/namespaces.ts';
-import { ensureRootfs } from '../../shared/rootfs.ts';
+import { ensureRootfs } from '../../shared/image/rootfs.ts';
+import { CLONE_NEWPID, CLONE_NEWUTS, chroot, mount, sethostname } from '../../shared/kernel/libc.ts';
+import { spawnInNamespaces } from '../../shared/kernel/namespaces.ts';
+import { announce, type ChildOptions, main } from '../../shared/runtime/cli.ts';
+import { exitWith } from '../../shared/runtime/command.ts';
+import { superviseAsInit } from '../../shared/runtime/init.ts';
 
 main({ run, child });
 
 function run(command: string[]): void {
   announce(command);
-  const rootfs = ensureRootfs(); // built from busybox on first use: shared/rootfs.ts
+  const rootfs = ensureRootfs(); // built from busybox on first use: shared/image/rootfs.ts
   // /proc/self/exe is the program running now: node, which runs this file again.
   const child = spawnInNamespaces(
     '/proc/self/exe',
@@ -36,6 +36,6 @@ function child(command: string[], { root }: ChildOptions): void {
   mount('proc', '/proc', 'proc', 0);
   const [file, ...args] = command;
   const started = spawn(file!, args, { stdio: 'inherit' });
-  superviseAsInit(started); // the duties of a container's first process: shared/init.ts
+  superviseAsInit(started); // the duties of a container's first process: shared/runtime/init.ts
   exitWith(started);
 }

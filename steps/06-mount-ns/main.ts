@@ -7,9 +7,7 @@
 // IPC objects and the network are still the host's.
 import { spawn } from 'node:child_process';
 import { flushCompileCache } from 'node:module';
-import { announce, type ChildOptions, main } from '../../shared/cli.ts';
-import { exitWith } from '../../shared/command.ts';
-import { superviseAsInit } from '../../shared/init.ts';
+import { ensureRootfs } from '../../shared/image/rootfs.ts';
 import {
   CLONE_NEWNS,
   CLONE_NEWPID,
@@ -22,15 +20,17 @@ import {
   pivotRoot,
   sethostname,
   umount2,
-} from '../../shared/libc.ts';
-import { spawnInNamespaces } from '../../shared/namespaces.ts';
-import { ensureRootfs } from '../../shared/rootfs.ts';
+} from '../../shared/kernel/libc.ts';
+import { spawnInNamespaces } from '../../shared/kernel/namespaces.ts';
+import { announce, type ChildOptions, main } from '../../shared/runtime/cli.ts';
+import { exitWith } from '../../shared/runtime/command.ts';
+import { superviseAsInit } from '../../shared/runtime/init.ts';
 
 main({ run, child });
 
 function run(command: string[]): void {
   announce(command);
-  const rootfs = ensureRootfs(); // built from busybox on first use: shared/rootfs.ts
+  const rootfs = ensureRootfs(); // built from busybox on first use: shared/image/rootfs.ts
   // /proc/self/exe is the program running now: node, which runs this file again.
   const child = spawnInNamespaces(
     '/proc/self/exe',
@@ -63,6 +63,6 @@ function child(command: string[], { root }: ChildOptions): void {
   process.chdir('/');
   const [file, ...args] = command;
   const started = spawn(file!, args, { stdio: 'inherit' });
-  superviseAsInit(started); // the duties of a container's first process: shared/init.ts
+  superviseAsInit(started); // the duties of a container's first process: shared/runtime/init.ts
   exitWith(started);
 }

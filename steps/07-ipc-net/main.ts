@@ -6,10 +6,8 @@
 // Root inside is still root on the host: files the host's root owns are its own.
 import { spawn } from 'node:child_process';
 import { flushCompileCache } from 'node:module';
-import { announce, type ChildOptions, main } from '../../shared/cli.ts';
-import { exitWith } from '../../shared/command.ts';
-import { InterfaceRequest } from '../../shared/ifreq.ts';
-import { superviseAsInit } from '../../shared/init.ts';
+import { ensureRootfs } from '../../shared/image/rootfs.ts';
+import { InterfaceRequest } from '../../shared/kernel/ifreq.ts';
 import {
   AF_INET,
   CLONE_NEWIPC,
@@ -33,15 +31,17 @@ import {
   sethostname,
   socket,
   umount2,
-} from '../../shared/libc.ts';
-import { spawnInNamespaces } from '../../shared/namespaces.ts';
-import { ensureRootfs } from '../../shared/rootfs.ts';
+} from '../../shared/kernel/libc.ts';
+import { spawnInNamespaces } from '../../shared/kernel/namespaces.ts';
+import { announce, type ChildOptions, main } from '../../shared/runtime/cli.ts';
+import { exitWith } from '../../shared/runtime/command.ts';
+import { superviseAsInit } from '../../shared/runtime/init.ts';
 
 main({ run, child });
 
 function run(command: string[]): void {
   announce(command);
-  const rootfs = ensureRootfs(); // built from busybox on first use: shared/rootfs.ts
+  const rootfs = ensureRootfs(); // built from busybox on first use: shared/image/rootfs.ts
   // /proc/self/exe is the program running now: node, which runs this file again.
   const child = spawnInNamespaces(
     '/proc/self/exe',
@@ -58,7 +58,7 @@ function child(command: string[], { root }: ChildOptions): void {
   // 127.0.0.1 is unreachable. Up it goes, as `ip link set lo up` does it: read its
   // flags, add IFF_UP, write them back, with ioctl(2)s on any socket of the namespace.
   const fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC);
-  const lo = new InterfaceRequest('lo'); // struct ifreq: shared/ifreq.ts
+  const lo = new InterfaceRequest('lo'); // struct ifreq: shared/kernel/ifreq.ts
   ioctl(fd, SIOCGIFFLAGS, lo.buffer);
   lo.flags |= IFF_UP;
   ioctl(fd, SIOCSIFFLAGS, lo.buffer);
@@ -83,6 +83,6 @@ function child(command: string[], { root }: ChildOptions): void {
   process.chdir('/');
   const [file, ...args] = command;
   const started = spawn(file!, args, { stdio: 'inherit' });
-  superviseAsInit(started); // the duties of a container's first process: shared/init.ts
+  superviseAsInit(started); // the duties of a container's first process: shared/runtime/init.ts
   exitWith(started);
 }

@@ -1,23 +1,20 @@
 // Step 08: a user namespace. Root in the container is an unprivileged user on the host
 // (you, or a range of IDs of its own): full power over the container's namespaces, none
 // over the host's files, not even the root filesystem's, which the host's root owns.
-// And, since it is no longer root, a terminal of its own (shared/pty.ts): sharing ours
+// And, since it is no longer root, a terminal of its own (shared/runtime/pty.ts): sharing ours
 // would let it type into our shell (TIOCSTI).
 //   node steps/08-user/main.ts run <cmd> <args>    (npm run step:8 -- <cmd> <args>)
 // Node cannot create a user namespace (it has threads): a small helper does, before
-// Node starts, and waits while we write its ID maps (shared/userns.ts). So no root is
+// Node starts, and waits while we write its ID maps (shared/userns/start.ts). So no root is
 // needed any more: `npm run step:8 -- sh` works rootless, where the kernel allows it.
 // The child's proc mount, before pivot_root since step 06, now must be: in a user
 // namespace the kernel mounts a new proc only where a complete one is in sight (it
 // would reveal nothing new), and pivot_root then takes the host's away.
 import { spawn } from 'node:child_process';
 import { flushCompileCache } from 'node:module';
-import { announce, type ChildOptions, main } from '../../shared/cli.ts';
-import { exitWith } from '../../shared/command.ts';
-import { writeFile } from '../../shared/files.ts';
-import { containerIdsOnHost } from '../../shared/id-ranges.ts';
-import { InterfaceRequest } from '../../shared/ifreq.ts';
-import { superviseAsInit } from '../../shared/init.ts';
+import { ensureRootfs } from '../../shared/image/rootfs.ts';
+import { writeFile } from '../../shared/kernel/files.ts';
+import { InterfaceRequest } from '../../shared/kernel/ifreq.ts';
 import {
   AF_INET,
   CLONE_NEWIPC,
@@ -42,18 +39,21 @@ import {
   sethostname,
   socket,
   umount2,
-} from '../../shared/libc.ts';
-import { ensureRootfs } from '../../shared/rootfs.ts';
-import { startInUserNamespace } from '../../shared/userns.ts';
+} from '../../shared/kernel/libc.ts';
+import { announce, type ChildOptions, main } from '../../shared/runtime/cli.ts';
+import { exitWith } from '../../shared/runtime/command.ts';
+import { superviseAsInit } from '../../shared/runtime/init.ts';
+import { containerIdsOnHost } from '../../shared/userns/id-ranges.ts';
+import { startInUserNamespace } from '../../shared/userns/start.ts';
 
 main({ run, child });
 
 async function run(command: string[]): Promise<void> {
   announce(command);
-  const rootfs = ensureRootfs(); // built from busybox on first use: shared/rootfs.ts
+  const rootfs = ensureRootfs(); // built from busybox on first use: shared/image/rootfs.ts
   // Who root in the container is on the host, never root: you (rootless: the one ID
   // you may map), or, started by root, a range of 65536 IDs no other process has
-  // (shared/id-ranges.ts). The container's first process starts as its first ID.
+  // (shared/userns/id-ranges.ts). The container's first process starts as its first ID.
   const { uid, gid, count } = containerIdsOnHost();
   // process.execPath is the program running now: node, which runs this file again.
   const container = await startInUserNamespace(
@@ -79,7 +79,7 @@ function child(command: string[], { root }: ChildOptions): void {
   // 127.0.0.1 is unreachable. Up it goes, as `ip link set lo up` does it: read its
   // flags, add IFF_UP, write them back, with ioctl(2)s on any socket of the namespace.
   const fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC);
-  const lo = new InterfaceRequest('lo'); // struct ifreq: shared/ifreq.ts
+  const lo = new InterfaceRequest('lo'); // struct ifreq: shared/kernel/ifreq.ts
   ioctl(fd, SIOCGIFFLAGS, lo.buffer);
   lo.flags |= IFF_UP;
   ioctl(fd, SIOCSIFFLAGS, lo.buffer);
@@ -104,6 +104,6 @@ function child(command: string[], { root }: ChildOptions): void {
   process.chdir('/');
   const [file, ...args] = command;
   const started = spawn(file!, args, { stdio: 'inherit' });
-  superviseAsInit(started); // the duties of a container's first process: shared/init.ts
+  superviseAsInit(started); // the duties of a container's first process: shared/runtime/init.ts
   exitWith(started);
 }

@@ -11,12 +11,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { flushCompileCache } from 'node:module';
 import { createCgroup, type Limits } from '../../shared/cgroup/lifecycle.ts';
-import { announce, type ChildOptions, main } from '../../shared/cli.ts';
-import { exitWith } from '../../shared/command.ts';
-import { writeFile } from '../../shared/files.ts';
-import { containerIdsOnHost } from '../../shared/id-ranges.ts';
-import { InterfaceRequest } from '../../shared/ifreq.ts';
-import { superviseAsInit } from '../../shared/init.ts';
+import { ensureRootfs } from '../../shared/image/rootfs.ts';
+import { writeFile } from '../../shared/kernel/files.ts';
+import { InterfaceRequest } from '../../shared/kernel/ifreq.ts';
 import {
   AF_INET,
   CLONE_NEWIPC,
@@ -41,16 +38,19 @@ import {
   sethostname,
   socket,
   umount2,
-} from '../../shared/libc.ts';
-import { ensureRootfs } from '../../shared/rootfs.ts';
-import { LIMIT_FLAGS } from '../../shared/run-flags.ts';
-import { startInUserNamespace } from '../../shared/userns.ts';
+} from '../../shared/kernel/libc.ts';
+import { announce, type ChildOptions, main } from '../../shared/runtime/cli.ts';
+import { exitWith } from '../../shared/runtime/command.ts';
+import { LIMIT_FLAGS } from '../../shared/runtime/flags.ts';
+import { superviseAsInit } from '../../shared/runtime/init.ts';
+import { containerIdsOnHost } from '../../shared/userns/id-ranges.ts';
+import { startInUserNamespace } from '../../shared/userns/start.ts';
 
 main({ run, child }, LIMIT_FLAGS);
 
 async function run(command: string[], { memory, pids, cpus }: Limits): Promise<void> {
   announce(command);
-  const rootfs = ensureRootfs(); // built from busybox on first use: shared/rootfs.ts
+  const rootfs = ensureRootfs(); // built from busybox on first use: shared/image/rootfs.ts
   // The container's name: 12 random hex digits, as docker's (node:crypto costs 6 ms to load).
   // biome-ignore format: one line reads best
   const id = Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
@@ -77,7 +77,7 @@ async function run(command: string[], { memory, pids, cpus }: Limits): Promise<v
   }
   // Who root in the container is on the host, never root: you (rootless: the one ID
   // you may map), or, started by root, a range of 65536 IDs no other process has
-  // (shared/id-ranges.ts). The container's first process starts as its first ID.
+  // (shared/userns/id-ranges.ts). The container's first process starts as its first ID.
   const { uid, gid, count } = containerIdsOnHost();
   // process.execPath is the program running now: node, which runs this file again.
   const container = await startInUserNamespace(
@@ -106,7 +106,7 @@ function child(command: string[], { root }: ChildOptions): void {
   // 127.0.0.1 is unreachable. Up it goes, as `ip link set lo up` does it: read its
   // flags, add IFF_UP, write them back, with ioctl(2)s on any socket of the namespace.
   const fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC);
-  const lo = new InterfaceRequest('lo'); // struct ifreq: shared/ifreq.ts
+  const lo = new InterfaceRequest('lo'); // struct ifreq: shared/kernel/ifreq.ts
   ioctl(fd, SIOCGIFFLAGS, lo.buffer);
   lo.flags |= IFF_UP;
   ioctl(fd, SIOCSIFFLAGS, lo.buffer);
@@ -131,6 +131,6 @@ function child(command: string[], { root }: ChildOptions): void {
   process.chdir('/');
   const [file, ...args] = command;
   const started = spawn(file!, args, { stdio: 'inherit' });
-  superviseAsInit(started); // the duties of a container's first process: shared/init.ts
+  superviseAsInit(started); // the duties of a container's first process: shared/runtime/init.ts
   exitWith(started);
 }

@@ -6,22 +6,17 @@
 // what a container writes lands in its own layer, deleted when it exits (kept with
 // --keep). An image pulled from a registry is itself a stack of layers, each a
 // directory: overlayfs stacks them all. Images: `npm run image -- list`, `pull`,
-// `import` (shared/images.ts).
+// `import` (shared/image/store.ts).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { flushCompileCache } from 'node:module';
 import { createCgroup, type Limits } from '../../shared/cgroup/lifecycle.ts';
-import { announce, type ChildOptions, main } from '../../shared/cli.ts';
-import { exitWith } from '../../shared/command.ts';
-import { inNamespaceOf } from '../../shared/enter.ts';
-import { UsageError } from '../../shared/errors.ts';
-import { inDirectory, writeFile } from '../../shared/files.ts';
-import { containerIdsOnHost } from '../../shared/id-ranges.ts';
-import { InterfaceRequest } from '../../shared/ifreq.ts';
-import { imageCommand, processSpec } from '../../shared/image-config.ts';
-import { openImage } from '../../shared/images.ts';
-import { superviseAsInit } from '../../shared/init.ts';
-import { createLayer } from '../../shared/layer.ts';
+import { imageCommand, processSpec } from '../../shared/image/config.ts';
+import { openImage } from '../../shared/image/store.ts';
+import { createLayer } from '../../shared/image/writable-layer.ts';
+import { inNamespaceOf } from '../../shared/kernel/enter.ts';
+import { inDirectory, writeFile } from '../../shared/kernel/files.ts';
+import { InterfaceRequest } from '../../shared/kernel/ifreq.ts';
 import {
   AF_INET,
   attachMount,
@@ -48,9 +43,14 @@ import {
   sethostname,
   socket,
   umount2,
-} from '../../shared/libc.ts';
-import { IMAGE_FLAGS, type ImageOptions, LIMIT_FLAGS } from '../../shared/run-flags.ts';
-import { startInUserNamespace } from '../../shared/userns.ts';
+} from '../../shared/kernel/libc.ts';
+import { announce, type ChildOptions, main } from '../../shared/runtime/cli.ts';
+import { exitWith } from '../../shared/runtime/command.ts';
+import { UsageError } from '../../shared/runtime/errors.ts';
+import { IMAGE_FLAGS, type ImageOptions, LIMIT_FLAGS } from '../../shared/runtime/flags.ts';
+import { superviseAsInit } from '../../shared/runtime/init.ts';
+import { containerIdsOnHost } from '../../shared/userns/id-ranges.ts';
+import { startInUserNamespace } from '../../shared/userns/start.ts';
 
 const HOSTNAME = 'container-demo';
 
@@ -59,7 +59,7 @@ main({ run, child }, { ...LIMIT_FLAGS, ...IMAGE_FLAGS });
 async function run(given: string[], { image: name, keep, memory, pids, cpus }: ImageOptions & Limits): Promise<void> {
   // The image: its layers, directories only read, top first (busybox, or an imported
   // image, is one), and a pulled image's config: the command to run when none is
-  // given (Entrypoint + Cmd), its environment, directory and user (shared/images.ts).
+  // given (Entrypoint + Cmd), its environment, directory and user (shared/image/store.ts).
   const image = openImage(name); // busybox: built on first use
   const command = imageCommand(image.config, given);
   if (command.length === 0) throw new UsageError(''); // neither given nor in the image
@@ -90,10 +90,10 @@ async function run(given: string[], { image: name, keep, memory, pids, cpus }: I
   }
   // Who root in the container is on the host, never root: you (rootless: the one ID
   // you may map), or, started by root, a range of 65536 IDs no other process has
-  // (shared/id-ranges.ts). The container's first process starts as its first ID.
+  // (shared/userns/id-ranges.ts). The container's first process starts as its first ID.
   const { uid, gid, count } = containerIdsOnHost();
   // Its writable layer: empty directories upper/ and work/, and rootfs/ to mount the
-  // two on; deleted when the runtime ends, unless --keep (shared/layer.ts). Only root
+  // two on; deleted when the runtime ends, unless --keep (shared/image/writable-layer.ts). Only root
   // and the container's root group may pass into it: no host user reaches upper/.
   const layer = createLayer(id, image, keep, gid);
   // What the command runs with: its environment, directory and user (the image's config).
@@ -128,7 +128,7 @@ async function run(given: string[], { image: name, keep, memory, pids, cpus }: I
   // files over those below, and a whiteout (a 0:0 character device) in a layer hides a
   // file of the layers below it. An fsconfig(2) value holds at most 255 bytes: the
   // layers are named from their store, our current directory while overlayfs looks
-  // them up (shared/layer-store.ts).
+  // them up (shared/image/layers.ts).
   const options = { source: 'overlay', lowerdir: image.layers.join(':'), upperdir: layer.upper, workdir: layer.work };
   const overlay = inDirectory(image.store, () => detachedMount('overlay', options));
   inNamespaceOf(container.pid, 'mnt', () => attachMount(overlay, layer.rootfs));
@@ -144,7 +144,7 @@ function child(command: string[], { root, process: spec }: ChildOptions): void {
   // 127.0.0.1 is unreachable. Up it goes, as `ip link set lo up` does it: read its
   // flags, add IFF_UP, write them back, with ioctl(2)s on any socket of the namespace.
   const fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC);
-  const lo = new InterfaceRequest('lo'); // struct ifreq: shared/ifreq.ts
+  const lo = new InterfaceRequest('lo'); // struct ifreq: shared/kernel/ifreq.ts
   ioctl(fd, SIOCGIFFLAGS, lo.buffer);
   lo.flags |= IFF_UP;
   ioctl(fd, SIOCSIFFLAGS, lo.buffer);
@@ -173,6 +173,6 @@ function child(command: string[], { root, process: spec }: ChildOptions): void {
   mkdirSync(cwd, { recursive: true });
   const [file, ...args] = command;
   const started = spawn(file!, args, { stdio: 'inherit', env, cwd, uid, gid });
-  superviseAsInit(started); // the duties of a container's first process: shared/init.ts
+  superviseAsInit(started); // the duties of a container's first process: shared/runtime/init.ts
   exitWith(started);
 }

@@ -10,22 +10,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { flushCompileCache } from 'node:module';
-import { BRIDGE, freeNetwork, networkOf } from '../../shared/bridge-network.ts';
 import { createCgroup, type Limits } from '../../shared/cgroup/lifecycle.ts';
-import { announce, type ChildOptions, main } from '../../shared/cli.ts';
-import { exitWith } from '../../shared/command.ts';
-import { inNamespaceOf } from '../../shared/enter.ts';
-import { UsageError } from '../../shared/errors.ts';
-import { inDirectory, writeFile } from '../../shared/files.ts';
-import { wasRouter } from '../../shared/forwarding.ts';
-import { containerIdsOnHost } from '../../shared/id-ranges.ts';
-import { InterfaceRequest } from '../../shared/ifreq.ts';
-import { imageCommand, processSpec } from '../../shared/image-config.ts';
-import { openImage } from '../../shared/images.ts';
-import { superviseAsInit } from '../../shared/init.ts';
-import { ip } from '../../shared/ip.ts';
-import { createLayer } from '../../shared/layer.ts';
-import { leaseAddress } from '../../shared/leases.ts';
+import { imageCommand, processSpec } from '../../shared/image/config.ts';
+import { openImage } from '../../shared/image/store.ts';
+import { createLayer } from '../../shared/image/writable-layer.ts';
+import { inNamespaceOf } from '../../shared/kernel/enter.ts';
+import { inDirectory, writeFile } from '../../shared/kernel/files.ts';
+import { InterfaceRequest } from '../../shared/kernel/ifreq.ts';
 import {
   AF_INET,
   attachMount,
@@ -52,16 +43,23 @@ import {
   sethostname,
   socket,
   umount2,
-} from '../../shared/libc.ts';
-import { withNetworkLock } from '../../shared/network-lock.ts';
-import { nft, TABLE } from '../../shared/nft.ts';
-import { claimPorts } from '../../shared/port-claims.ts';
-import { describePort } from '../../shared/ports.ts';
-import { removeRulesAtExit } from '../../shared/published-rules.ts';
-import { containerResolvConf, likeImageEtc, upperEtc } from '../../shared/resolv.ts';
-import { IMAGE_FLAGS, type ImageOptions, LIMIT_FLAGS, NETWORK_FLAGS, type NetworkOptions } from '../../shared/run-flags.ts';
-import { startInUserNamespace } from '../../shared/userns.ts';
-import { bringUp, interfaceAddress, waitUntilUp } from '../../shared/veth.ts';
+} from '../../shared/kernel/libc.ts';
+import { BRIDGE, freeNetwork, networkOf } from '../../shared/network/bridge.ts';
+import { wasRouter } from '../../shared/network/forwarding.ts';
+import { ip } from '../../shared/network/ip.ts';
+import { leaseAddress } from '../../shared/network/leases.ts';
+import { bringUp, interfaceAddress, waitUntilUp } from '../../shared/network/links.ts';
+import { withNetworkLock } from '../../shared/network/lock.ts';
+import { nft, TABLE } from '../../shared/network/nft.ts';
+import { claimPorts, describePort, removeRulesAtExit } from '../../shared/network/ports.ts';
+import { containerResolvConf, likeImageEtc, upperEtc } from '../../shared/network/resolv.ts';
+import { announce, type ChildOptions, main } from '../../shared/runtime/cli.ts';
+import { exitWith } from '../../shared/runtime/command.ts';
+import { UsageError } from '../../shared/runtime/errors.ts';
+import { IMAGE_FLAGS, type ImageOptions, LIMIT_FLAGS, NETWORK_FLAGS, type NetworkOptions } from '../../shared/runtime/flags.ts';
+import { superviseAsInit } from '../../shared/runtime/init.ts';
+import { containerIdsOnHost } from '../../shared/userns/id-ranges.ts';
+import { startInUserNamespace } from '../../shared/userns/start.ts';
 
 const HOSTNAME = 'container-demo';
 
@@ -73,7 +71,7 @@ async function run(
 ): Promise<void> {
   // The image: its layers, directories only read, top first (busybox, or an imported
   // image, is one), and a pulled image's config: the command to run when none is
-  // given (Entrypoint + Cmd), its environment, directory and user (shared/images.ts).
+  // given (Entrypoint + Cmd), its environment, directory and user (shared/image/store.ts).
   const image = openImage(name); // busybox: built on first use
   const command = imageCommand(image.config, given);
   if (command.length === 0) throw new UsageError(''); // neither given nor in the image
@@ -83,7 +81,7 @@ async function run(
   const id = Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
   // The host's ports it publishes, bound and held by us before anything is made: a port
   // that another container publishes, or that a program of the host's uses, stops it
-  // here, and none can take it later (shared/port-claims.ts). `-p 80` alone takes a
+  // here, and none can take it later (shared/network/ports.ts). `-p 80` alone takes a
   // free one, which we say.
   const ports = await claimPorts(publish);
   for (const port of ports.filter((_, n) => publish[n]!.hostPort === 0)) process.stderr.write(`Published ${describePort(port)}\n`);
@@ -110,10 +108,10 @@ async function run(
   }
   // Who root in the container is on the host, never root: you (rootless: the one ID
   // you may map), or, started by root, a range of 65536 IDs no other process has
-  // (shared/id-ranges.ts). The container's first process starts as its first ID.
+  // (shared/userns/id-ranges.ts). The container's first process starts as its first ID.
   const { uid, gid, count } = containerIdsOnHost();
   // Its writable layer: empty directories upper/ and work/, and rootfs/ to mount the
-  // two on; deleted when the runtime ends, unless --keep (shared/layer.ts). Only root
+  // two on; deleted when the runtime ends, unless --keep (shared/image/writable-layer.ts). Only root
   // and the container's root group may pass into it: no host user reaches upper/.
   const layer = createLayer(id, image, keep, gid);
   // What the command runs with: its environment, directory and user (the image's config).
@@ -137,7 +135,7 @@ async function run(
   // namespace is no one here), and all it starts from now on is born in the cgroup.
   for (const dir of cgroup.dirs) writeFile(`${dir}/cgroup.procs`, `${container.pid}`);
   // Its /etc/resolv.conf, in its writable layer before the overlay is made: the host's
-  // nameservers, less those on the host's loopback (shared/resolv.ts).
+  // nameservers, less those on the host's loopback (shared/network/resolv.ts).
   const resolvConf = containerResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
   const etc = upperEtc(layer.upper); // root's until the file is in it
   writeFile(`${etc}/resolv.conf`, resolvConf);
@@ -154,7 +152,7 @@ async function run(
   // files over those below, and a whiteout (a 0:0 character device) in a layer hides a
   // file of the layers below it. An fsconfig(2) value holds at most 255 bytes: the
   // layers are named from their store, our current directory while overlayfs looks
-  // them up (shared/layer-store.ts).
+  // them up (shared/image/layers.ts).
   const options = { source: 'overlay', lowerdir: image.layers.join(':'), upperdir: layer.upper, workdir: layer.work };
   const overlay = inDirectory(image.store, () => detachedMount('overlay', options));
   inNamespaceOf(container.pid, 'mnt', () => attachMount(overlay, layer.rootfs));
@@ -181,7 +179,7 @@ async function run(
   // - route_localnet would also let a container send to the host's 127.0.0.1, where
   //   services trust their callers: 127.0.0.0/8 comes in on `lo` only (kube-proxy's rule).
   // Under a lock, the lease of the container's address too: no two runtimes make the
-  // bridge, nor take one address (shared/network-lock.ts, shared/leases.ts).
+  // bridge, nor take one address (shared/network/lock.ts, shared/network/leases.ts).
   const lease = withNetworkLock(() => {
     const gateway = interfaceAddress(BRIDGE); // `ip -4 addr show cfs0`, in one ioctl(2)
     if (gateway !== undefined) return leaseAddress(networkOf(gateway));
@@ -231,13 +229,13 @@ table ip ${TABLE} {
   // bridge (`master`). That end has no address now: the bridge has, for all.
   const hostEnd = `cfs-${id.slice(0, 8)}`; // an interface's name has at most 15 characters
   ip([`link add ${hostEnd} type veth peer name eth0 netns ${container.pid}`, `link set ${hostEnd} master ${BRIDGE}`]);
-  bringUp(hostEnd); // `ip link set <it> up`, as step 07's two ioctls: shared/veth.ts
+  bringUp(hostEnd); // `ip link set <it> up`, as step 07's two ioctls: shared/network/links.ts
   // Its end, set up from its network namespace (`ip` spawned from there is born there).
   inNamespaceOf(container.pid, 'net', () => {
     ip([`addr add ${lease.address}/16 dev eth0`, 'link set eth0 up', `route add default via ${lease.gateway}`]);
   });
   // Its published ports: a DNAT rule each, first in the chain (`insert`), named by the
-  // container's id; removed as the runtime ends (shared/published-rules.ts).
+  // container's id; removed as the runtime ends (shared/network/ports.ts).
   if (ports.length > 0) {
     lease.markPublished(); // should we die with the rules in place, npm run clean removes them
     const rules = ports.map(
@@ -258,7 +256,7 @@ function child(command: string[], { root, process: spec }: ChildOptions): void {
   // 127.0.0.1 is unreachable. Up it goes, as `ip link set lo up` does it: read its
   // flags, add IFF_UP, write them back, with ioctl(2)s on any socket of the namespace.
   const fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC);
-  const lo = new InterfaceRequest('lo'); // struct ifreq: shared/ifreq.ts
+  const lo = new InterfaceRequest('lo'); // struct ifreq: shared/kernel/ifreq.ts
   ioctl(fd, SIOCGIFFLAGS, lo.buffer);
   lo.flags |= IFF_UP;
   ioctl(fd, SIOCSIFFLAGS, lo.buffer);
@@ -287,6 +285,6 @@ function child(command: string[], { root, process: spec }: ChildOptions): void {
   mkdirSync(cwd, { recursive: true });
   const [file, ...args] = command;
   const started = spawn(file!, args, { stdio: 'inherit', env, cwd, uid, gid });
-  superviseAsInit(started); // the duties of a container's first process: shared/init.ts
+  superviseAsInit(started); // the duties of a container's first process: shared/runtime/init.ts
   exitWith(started);
 }

@@ -68,7 +68,7 @@ function describeCgroups(step: string): void {
     // At 64m the OOM killer's victim is node, the container's PID 1, not tail: it picks
     // the process with the most memory, and node's ~80 MB resident (its code included)
     // outweighs what tail can hold under the limit. The status is 137 all the same
-    // (util-linux's unshare(1) 2.38 made it 1: see shared/userns.ts).
+    // (util-linux's unshare(1) 2.38 made it 1: see shared/userns/start.ts).
     it('over the memory limit: killed, status 137 and one line that says why', async () => {
       const outcome = await sandbox(String.raw`
         run --memory 64m sh -c 'head -c 300m /dev/zero | tail >/dev/null'; echo "status=$?"

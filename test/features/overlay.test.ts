@@ -4,7 +4,7 @@ import { inSandbox, type Outcome } from '../sandbox.ts';
 
 // An image made from a tarball: the busybox root filesystem plus /data, whose files
 // anyone may change and delete (the container's root is a range of host IDs of its
-// own, chosen as it starts: shared/id-ranges.ts). The rest belongs to the host's root.
+// own, chosen as it starts: shared/userns/id-ranges.ts). The rest belongs to the host's root.
 const MAKE_IMAGE = String.raw`
 mkdir -p "$SANDBOX_DIR/extra/data"
 echo original >"$SANDBOX_DIR/extra/data/notes.txt"

@@ -1,12 +1,12 @@
 // Step 12's network, as text and arithmetic: -p's forms, the /16 of the bridge, the
 // addresses in it, and the container's resolv.conf.
 import { describe, expect, it } from 'vitest';
-import { addressAt, freeNetwork, networkOf } from '../../shared/bridge-network.ts';
-import { parseFlags } from '../../shared/cli.ts';
-import { UsageError } from '../../shared/errors.ts';
-import { describePort, parsePublish } from '../../shared/ports.ts';
-import { containerResolvConf } from '../../shared/resolv.ts';
-import { NETWORK_FLAGS } from '../../shared/run-flags.ts';
+import { addressAt, freeNetwork, networkOf } from '../../shared/network/bridge.ts';
+import { describePort, parsePublish } from '../../shared/network/ports.ts';
+import { containerResolvConf } from '../../shared/network/resolv.ts';
+import { parseFlags } from '../../shared/runtime/cli.ts';
+import { UsageError } from '../../shared/runtime/errors.ts';
+import { NETWORK_FLAGS } from '../../shared/runtime/flags.ts';
 
 describe('-p, as docker run reads it', () => {
   it.each([

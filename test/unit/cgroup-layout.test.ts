@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { chooseLayout, findTrees } from '../../shared/cgroup/layout.ts';
 import { controllersFor } from '../../shared/cgroup/lifecycle.ts';
-import { parseMountinfo } from '../../shared/mountinfo.ts';
+import { parseMountinfo } from '../../shared/kernel/mountinfo.ts';
 
 const fixture = (name: string) => parseMountinfo(readFileSync(new URL(`fixtures/mountinfo-${name}.txt`, import.meta.url), 'utf8'));
 const ALL = ['memory', 'pids', 'cpu'] as const;

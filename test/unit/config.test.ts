@@ -1,6 +1,6 @@
-// The settings from the environment, checked before use (shared/config.ts).
+// The settings from the environment, checked before use (shared/runtime/config.ts).
 import { describe, expect, it } from 'vitest';
-import { checkCgroupParent, checkDirectory } from '../../shared/config.ts';
+import { checkCgroupParent, checkDirectory } from '../../shared/runtime/config.ts';
 
 describe('CONTAINERFS and CONTAINER_STATE', () => {
   it('an absolute path is taken as it is, without a trailing slash, `//`, `.` or `..`', () => {

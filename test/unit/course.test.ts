@@ -1,7 +1,7 @@
 // The course's shape: the step list, the table of expectations, the npm scripts.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { listSteps, stepNumber } from '../../shared/steps.ts';
+import { listSteps, stepNumber } from '../../steps/list.ts';
 import { answers, CHANGES, EXPECTED, INVARIANTS, STEPS } from '../expectations.ts';
 import { PROBES } from '../probes.ts';
 

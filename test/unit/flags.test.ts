@@ -1,9 +1,9 @@
-// `run`'s options, parsed as docker run's (shared/cli.ts, shared/run-flags.ts).
+// `run`'s options, parsed as docker run's (shared/runtime/cli.ts, shared/runtime/flags.ts).
 import { describe, expect, it } from 'vitest';
-import { parseFlags } from '../../shared/cli.ts';
-import { UsageError } from '../../shared/errors.ts';
-import { IMAGE_FLAGS, LIMIT_FLAGS } from '../../shared/run-flags.ts';
-import { formatSize, parseSize } from '../../shared/sizes.ts';
+import { parseFlags } from '../../shared/runtime/cli.ts';
+import { UsageError } from '../../shared/runtime/errors.ts';
+import { IMAGE_FLAGS, LIMIT_FLAGS } from '../../shared/runtime/flags.ts';
+import { formatSize, parseSize } from '../../shared/runtime/sizes.ts';
 
 const FLAGS = { ...LIMIT_FLAGS, ...IMAGE_FLAGS };
 const parse = (...words: string[]) => parseFlags(words, FLAGS);

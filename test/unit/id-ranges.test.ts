@@ -1,6 +1,6 @@
-// Where the host IDs of the containers' roots start (shared/id-ranges.ts).
+// Where the host IDs of the containers' roots start (shared/userns/id-ranges.ts).
 import { describe, expect, it } from 'vitest';
-import { rangeStart } from '../../shared/id-ranges.ts';
+import { rangeStart } from '../../shared/userns/id-ranges.ts';
 
 describe('ID ranges', () => {
   it('our own default, far above any user, when /etc/subuid names no range for us', () => {

@@ -6,10 +6,10 @@ import { createReadStream, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { imageCommand } from '../../shared/image-config.ts';
-import { parseReference } from '../../shared/reference.ts';
-import { parseChallenge, tokenOf, tokenUrl } from '../../shared/registry/auth.ts';
-import { readTar } from '../../shared/tar.ts';
+import { imageCommand } from '../../shared/image/config.ts';
+import { parseReference } from '../../shared/image/reference.ts';
+import { parseChallenge, tokenOf, tokenUrl } from '../../shared/image/registry/auth.ts';
+import { readTar } from '../../shared/image/tar.ts';
 
 describe('image references, by docker’s rules', () => {
   it.each([

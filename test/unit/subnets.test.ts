@@ -1,6 +1,6 @@
-// Step 11's choice of a /30 per container (shared/subnets.ts).
+// Step 11's choice of a /30 per container (shared/network/subnets.ts).
 import { describe, expect, it } from 'vitest';
-import { freeSubnet, parseAddresses, SUBNETS, subnet, subnetOf, usersOf } from '../../shared/subnets.ts';
+import { freeSubnet, parseAddresses, SUBNETS, subnet, subnetOf, usersOf } from '../../shared/network/subnets.ts';
 
 const IP_OUTPUT = `1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever
 2: eth0    inet 10.200.0.5/30 brd 10.200.0.7 scope global eth0\\       valid_lft forever preferred_lft forever

@@ -1,0 +1,59 @@
+// Go's `cmd.SysProcAttr.Cloneflags` for Node: start a child in new namespaces while
+// the parent stays exactly where it was.
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { RuntimeError } from '../runtime/errors.ts';
+import {
+  CLONE_NEWCGROUP,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  setns,
+  unshare,
+} from './libc.ts';
+
+// Where the calling thread's current namespaces are, so that it can go back to them.
+// For PID it is "pid_for_children": unshare(CLONE_NEWPID) never moves the caller
+// itself, only the children it creates from then on.
+const handles: [flag: number, file: string][] = [
+  [CLONE_NEWUTS, 'uts'],
+  [CLONE_NEWIPC, 'ipc'],
+  [CLONE_NEWNET, 'net'],
+  [CLONE_NEWNS, 'mnt'],
+  [CLONE_NEWPID, 'pid_for_children'],
+  [CLONE_NEWCGROUP, 'cgroup'],
+];
+
+/**
+ * Spawn `file args` in new namespaces (a mask of CLONE_NEW* flags).
+ *
+ * unshare(2) acts on the calling thread; child_process.spawn forks from that same
+ * thread, so the child is born inside the new namespaces. The parent then setns(2)s
+ * back into the namespaces it saved. It must: after unshare(CLONE_NEWPID) the kernel
+ * refuses to create threads, and Node aborts as soon as libuv starts its thread pool.
+ */
+export function spawnInNamespaces(file: string, args: string[], flags: number, options: SpawnOptions = { stdio: 'inherit' }): ChildProcess {
+  if (flags & CLONE_NEWUSER) {
+    throw new RuntimeError('spawnInNamespaces: a multithreaded process (Node) cannot unshare a user namespace');
+  }
+  const saved = handles.filter(([flag]) => flags & flag).map(([flag, file]) => ({ flag, fd: openSync(`/proc/self/ns/${file}`, 'r') }));
+  try {
+    unshare(flags);
+    const cwd = process.cwd();
+    const child = spawn(file, args, options);
+    try {
+      for (const { flag, fd } of saved) setns(fd, flag);
+      // Joining a mount namespace moves the thread to its root directory: come back.
+      if (flags & CLONE_NEWNS) process.chdir(cwd);
+    } catch (error) {
+      child.kill('SIGKILL'); // never leave a child running while we are in the wrong place
+      throw error;
+    }
+    return child;
+  } finally {
+    for (const { fd } of saved) closeSync(fd);
+  }
+}

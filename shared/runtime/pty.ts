@@ -1,0 +1,52 @@
+// A terminal of the container's own (docker run -t), from step 08 on. Sharing ours would
+// hand root in the container (an unprivileged user on the host, since step 08) our shell: the
+// ioctl(TIOCSTI) pushes keystrokes into a terminal's input, and what the container
+// pushes there, our shell reads and runs, as us, once the container has ended.
+// So the container gets a pseudo-terminal: its end (/dev/pts/N) is the container's
+// stdin, stdout and stderr; we hold the other (the master), and relay: what we read
+// from our terminal goes to it, byte for byte (ours in raw mode: Ctrl-C is a byte too,
+// which the container's terminal turns into SIGINT for its foreground job); what the
+// container writes comes out on our stdout. Its window size follows ours.
+import { constants, openSync } from 'node:fs';
+import tty from 'node:tty';
+import { ioctl, openPseudoTerminal, TIOCSWINSZ } from '../kernel/libc.ts';
+import { atExit } from './exit.ts';
+
+interface ContainerTerminal {
+  slave: number; // the container's end, to give it as its stdio (then close it here)
+  drained: Promise<void>; // once the container's end is closed everywhere and all it wrote is out
+}
+
+/** Open the container's terminal and start relaying; ours goes raw until we exit. */
+export function openContainerTerminal(): ContainerTerminal {
+  const { master, slavePath } = openPseudoTerminal();
+  // O_NOCTTY: it is the container's first process that makes it its controlling terminal.
+  const slave = openSync(slavePath, constants.O_RDWR | constants.O_NOCTTY);
+  const stdout = process.stdout as tty.WriteStream;
+  const resize = () => {
+    const [columns, rows] = stdout.getWindowSize();
+    const winsize = Buffer.alloc(8); // struct winsize: rows, columns, and two unused sizes in pixels
+    winsize.writeUInt16LE(rows, 0);
+    winsize.writeUInt16LE(columns, 2);
+    ioctl(master, TIOCSWINSZ, winsize);
+  };
+  resize();
+  stdout.on('resize', resize); // our SIGWINCH
+
+  const input = process.stdin as tty.ReadStream;
+  input.setRawMode(true);
+  atExit(() => input.setRawMode(false));
+  const toContainer = new tty.WriteStream(master);
+  input.on('data', (bytes) => toContainer.write(bytes));
+  const fromContainer = new tty.ReadStream(master);
+  fromContainer.on('data', (bytes) => stdout.write(bytes));
+  const drained = new Promise<void>((resolve) => {
+    // EIO: the kernel's way to say that no process holds the container's end any more.
+    fromContainer.on('error', () => {});
+    fromContainer.on('close', () => {
+      input.pause(); // nothing left to relay to: let the event loop end
+      resolve();
+    });
+  });
+  return { slave, drained };
+}
