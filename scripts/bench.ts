@@ -14,41 +14,43 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { $ } from 'zx/core';
 import { MNT_DETACH, mount, umount2 } from '../shared/kernel/libc.ts';
 import { readMounts } from '../shared/kernel/mountinfo.ts';
 import { listSteps } from '../steps/list.ts';
-import { differences, snapshotMachine } from '../test/machine.ts';
+import { differences, snapshotMachine } from '../test/harness/machine.ts';
 import { unmountUnder } from './clean.ts';
+import { fail, messageOf, parseCommandLine, usageError } from './lib/cli.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const NODE = process.execPath;
 const INSIDE = 'CFS_BENCH_NAMESPACE'; // set once the bench runs in its own namespaces
 
-const { values: options } = parseArgs({
+const USAGE = 'usage: npm run bench -- [--runs N] [--warmup N]';
+const { values: options } = parseCommandLine(USAGE, {
   options: { runs: { type: 'string', default: '30' }, warmup: { type: 'string', default: '3' } },
 });
 const RUNS = Number(options.runs);
 const WARMUP = Number(options.warmup);
 
+if (!(RUNS >= 1 && WARMUP >= 0)) usageError(USAGE);
 if (process.getuid?.() !== 0) fail('The steps create namespaces: the bench needs root. Run: sudo npm run bench');
-if (!(RUNS >= 1 && WARMUP >= 0)) fail('usage: npm run bench -- [--runs N] [--warmup N]');
+$.cwd = REPO;
 if (!process.env[INSIDE]) {
   // Mount propagation private: nothing mounted inside reaches the machine. A network
   // namespace of its own: step 12's bridge, table and forwarding end with it. Then the
   // check the tests make: the machine is as it was.
   const before = snapshotMachine(`${INSIDE}=1`);
-  const args = ['--mount', '--uts', '--ipc', '--net', '--propagation', 'private', NODE, import.meta.filename, ...process.argv.slice(2)];
-  const bench = spawnSync('unshare', args, { stdio: 'inherit', env: { ...process.env, [INSIDE]: '1' } });
-  if (bench.error) fail(`unshare (util-linux) is needed: ${bench.error.message}`);
+  const namespaces = ['--mount', '--uts', '--ipc', '--net', '--propagation', 'private'];
+  const bench = await $({ stdio: 'inherit', nothrow: true, env: { ...process.env, [INSIDE]: '1' } })`unshare ${namespaces} ${[
+    NODE,
+    import.meta.filename,
+    ...process.argv.slice(2),
+  ]}`;
+  if (bench.exitCode === 127) fail('unshare (util-linux) is needed: sudo apt-get install util-linux');
   const changed = differences(before, snapshotMachine(`${INSIDE}=1`));
-  if (changed.length > 0) fail(`the bench changed this machine:\n  ${changed.join('\n  ')}`);
-  process.exit(bench.status ?? 1);
-}
-
-function fail(message: string): never {
-  console.error(message);
-  process.exit(1);
+  if (changed.length > 0) fail(`the bench changed this machine: ${changed.join('; ')}`);
+  process.exit(bench.exitCode ?? 1);
 }
 
 // ---------------------------------------------------------------------------------
@@ -61,11 +63,11 @@ process.on('exit', () => {
   rmdirSync(work);
 });
 const rootfs = path.join(work, 'rootfs');
-const build = spawnSync(NODE, [path.join(REPO, 'scripts/rootfs.ts')], {
-  env: { ...process.env, CONTAINERFS: rootfs },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-if (build.status !== 0) process.exit(1);
+try {
+  await $({ env: { ...process.env, CONTAINERFS: rootfs } })`${NODE} scripts/rootfs.ts`;
+} catch (error) {
+  fail(`bench: building the root filesystem: ${messageOf(error)}`);
+}
 
 const compileCache = path.join(REPO, 'node_modules/.cache/node-compile-cache');
 const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERFS: rootfs, NODE_COMPILE_CACHE: compileCache };
@@ -166,7 +168,7 @@ function bundle(tool: string, command: string[]): string {
   const dir = path.join(work, `${tool}-bundle-${command.join('-').replace(/\W/g, '')}`);
   if (existsSync(dir)) return dir;
   mkdirSync(dir);
-  spawnSync(tool, ['spec'], { cwd: dir });
+  $.sync({ cwd: dir })`${tool} spec`;
   const spec = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
   spec.process.terminal = false;
   spec.process.args = command;
@@ -183,6 +185,8 @@ function hybridCgroups(): boolean {
 
 // ---------------------------------------------------------------------------------
 // Timing.
+// The contenders run with spawnSync, not zx's $: no shell started in between, nothing in
+// the time but the contender itself.
 function runOnce(contender: Contender, record: boolean): void {
   const [file, ...args] = contender.argv(['/bin/true']);
   const start = process.hrtime.bigint();
@@ -279,10 +283,7 @@ const ms = (value: number) => value.toFixed(1);
 const ratio = (value: number, base: Contender | undefined) =>
   base && !base.failure && base.times.length ? `${(value / median(base.times)).toFixed(2)}x` : '-';
 
-const firstLine = (command: string, ...args: string[]) =>
-  String(spawnSync(command, args, { encoding: 'utf8' }).stdout ?? '')
-    .split('\n')[0]!
-    .trim();
+const firstLine = (command: string, ...args: string[]) => $.sync({ nothrow: true })`${command} ${args}`.stdout.split('\n')[0]!.trim();
 const osRelease = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? 'Linux';
 
 console.log(`\n/bin/true in a container, start to exit: median of ${RUNS} runs each (after ${WARMUP} warm-up runs), all taking turns.`);

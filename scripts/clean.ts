@@ -16,9 +16,10 @@ import { removeUnusedNetwork } from '../shared/network/cleanup.ts';
 import { cgroupParent, rootfsDir, stateDir } from '../shared/runtime/config.ts';
 import { removeDeadLocks } from '../shared/runtime/liveness.ts';
 import { isStateDir } from '../shared/runtime/state-dir.ts';
+import { fail, messageOf, parseCommandLine } from './lib/cli.ts';
 
 const USAGE = 'usage: npm run clean [-- --kept]   (--kept: remove the layers kept with --keep too)';
-const KEPT_TOO = process.argv.includes('--kept');
+let keptToo = false; // --kept
 
 interface Cleaner {
   what(): string; // "mounts under /containerfs"
@@ -38,7 +39,7 @@ const CLEANERS: Cleaner[] = [
   // Steps 10+: the writable layers of runtimes killed before they could delete them
   // (not those kept with --keep, nor those of running containers). In the state
   // directory only if it is ours (CONTAINER_STATE may name any: shared/runtime/state-dir.ts).
-  { what: () => `writable layers in ${containersDir()}`, clean: () => inStateDir(() => removeLeftoverLayers(KEPT_TOO)) },
+  { what: () => `writable layers in ${containersDir()}`, clean: () => inStateDir(() => removeLeftoverLayers(keptToo)) },
   // Pulls killed midway (npm run image -- pull): the layers they had half unpacked.
   { what: () => `half-pulled layers in ${layersDir()}`, clean: () => inStateDir(removePartialLayers) },
   // The locks that tell a running container (shared/runtime/liveness.ts), of runtimes killed.
@@ -46,8 +47,8 @@ const CLEANERS: Cleaner[] = [
     what: () => 'locks of runtimes that are gone',
     clean: () => inStateDir(() => removeDeadLocks().map((id) => `removed the lock of ${id}`)),
   },
-  // Step 12: the DNAT rules of runtimes killed before they could remove them; then, when
-  // no container runs, the bridge cfs0 and the nftables table (kept until then, as docker0).
+  // Step 13: the DNAT rules of runtimes killed before they could remove them; then, when
+  // no container runs, step 12's bridge cfs0 and nftables table (kept until then, as docker0).
   { what: () => 'the bridge network (step 12)', clean: () => removeUnusedNetwork() },
 ];
 
@@ -88,22 +89,15 @@ function processesRootedIn(root: string): string[] {
 }
 
 if (import.meta.main) {
-  if (process.argv.slice(2).some((arg) => arg !== '--kept')) {
-    console.error(USAGE);
-    process.exit(2);
-  }
-  if (process.getuid?.() !== 0) {
-    console.error('Cleaning up mounts and cgroups needs root: sudo npm run clean');
-    process.exit(1);
-  }
+  keptToo = parseCommandLine(USAGE, { options: { kept: { type: 'boolean', default: false } } }).values.kept;
+  if (process.getuid?.() !== 0) fail('Cleaning up mounts and cgroups needs root: sudo npm run clean');
   try {
     // Every setting first: a bad one stops clean before it touches anything.
     rootfsDir();
     containersDir();
     cgroupParent();
   } catch (error) {
-    console.error(`clean: ${error instanceof Error ? error.message : error}`);
-    process.exit(1);
+    fail(`clean: ${messageOf(error)}`);
   }
   let failed = false;
   for (const cleaner of CLEANERS) {
@@ -112,9 +106,9 @@ if (import.meta.main) {
       const removed = cleaner.clean();
       console.log(removed.length ? `${what}:\n  ${removed.join('\n  ')}` : `${what}: nothing left over`);
     } catch (error) {
-      console.error(`clean: ${error instanceof Error ? error.message : error}`);
+      console.error(`clean: ${messageOf(error)}`); // and on to the next cleaner
       failed = true;
     }
   }
-  process.exit(failed ? 1 : 0);
+  if (failed) fail(''); // each failure said already, in its line
 }

@@ -6,28 +6,27 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { listSteps, stepNumber } from '../steps/list.ts';
+import { fail, messageOf, parseCommandLine, usageError } from './lib/cli.ts';
 
 const REPO = new URL('..', import.meta.url).pathname;
 const USAGE = 'usage: npm run diff -- <step> [<step>]   e.g. npm run diff -- 4 5';
-
-function fail(message: string, status: number): never {
-  console.error(message);
-  process.exit(status);
-}
 
 const stepFolders = listSteps();
 
 function folderOf(arg: string): string {
   const number = /^\d+$/.test(arg) ? Number(arg) : Number.NaN;
   const folder = stepFolders.find((name) => stepNumber(name) === number || name === arg);
-  if (!folder) fail(`no step ${arg}: the steps are ${stepFolders.map(stepNumber).join(', ')}`, 2);
+  if (!folder) usageError(`no step ${arg}: the steps are ${stepFolders.map(stepNumber).join(', ')}`);
   return folder;
 }
 
-const args = process.argv.slice(2);
-if (args.length < 1 || args.length > 2 || args.includes('-h') || args.includes('--help')) fail(USAGE, 2);
+const { values, positionals: args } = parseCommandLine(USAGE, {
+  options: { help: { type: 'boolean', short: 'h' } },
+  allowPositionals: true,
+});
+if (values.help || args.length < 1 || args.length > 2) usageError(USAGE);
 // One step: the one before it is its pair (step 01 has none: folderOf says which there are).
-if (args.length === 1 && !/^\d+$/.test(args[0]!)) fail(USAGE, 2);
+if (args.length === 1 && !/^\d+$/.test(args[0]!)) usageError(USAGE);
 const [from, to] = args.length === 2 ? [args[0]!, args[1]!] : [String(Number(args[0]) - 1), args[0]!];
 // The step asked for first: `diff -- 99` is about step 99, not 98.
 const b = folderOf(to);
@@ -49,11 +48,11 @@ for (const file of files) {
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 64 * 2 ** 20,
   });
-  if (diff.error) fail(`git is needed to show the diff: ${diff.error.message}`, 1);
+  if (diff.error) fail(`git is needed to show the diff: ${diff.error.message}`);
   try {
     writeSync(1, diff.stdout);
   } catch (error) {
-    fail(`diff: cannot write the diff: ${error instanceof Error ? error.message : error}`, 1);
+    fail(`diff: cannot write the diff: ${messageOf(error)}`);
   }
   // git diff --no-index exits 1 when the files differ: that is the expected outcome here.
   if (diff.status !== 0 && diff.status !== 1) status = diff.status ?? 1;

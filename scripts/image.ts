@@ -28,53 +28,48 @@ import {
 import { readTar } from '../shared/image/tar.ts';
 import { Unpacker } from '../shared/image/unpack.ts';
 import { listLayers } from '../shared/image/writable-layer.ts';
-import { EXIT_USAGE } from '../shared/runtime/errors.ts';
-import { fail as die } from '../shared/runtime/exit.ts';
+import { fail as die, messageOf, parseCommandLine, usageError } from './lib/cli.ts';
 
 const USAGE =
   'usage: npm run image -- pull [--creds user:password] [--insecure] <reference> | import <name> <file.tar> | list | rm <name or reference>';
 const TIMEOUT_MS = 30_000;
 const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
-const [verb, ...args] = process.argv.slice(2);
+const { values, positionals } = parseCommandLine(USAGE, {
+  options: { creds: { type: 'string' }, insecure: { type: 'boolean', default: false } },
+  allowPositionals: true,
+});
+const [verb, ...args] = positionals;
 
 try {
-  if (verb === 'pull') await pullImage(args);
+  if (verb !== 'pull' && (values.creds !== undefined || values.insecure)) usageError(USAGE); // pull's options only
+  if (verb === 'pull' && args.length === 1) await pullImage(args[0]!, values);
   else if (verb === 'import' && args.length === 2) await importImage(args[0]!, args[1]!);
   else if (verb === 'list' && args.length === 0) list();
   else if (verb === 'rm' && args.length === 1) remove(args[0]!);
-  else die(USAGE, EXIT_USAGE);
+  else usageError(USAGE);
 } catch (error) {
   // e.g. EACCES: not root ("sudo npm run image -- ..."); a registry's refusal
-  die(`image ${verb}: ${error instanceof Error ? error.message : error}`, 1);
+  die(`image ${verb}: ${messageOf(error)}`);
 }
 
-async function pullImage(words: string[]): Promise<void> {
-  let creds: string | undefined;
-  let insecure = false;
-  while (words[0]?.startsWith('--')) {
-    const word = words.shift()!;
-    if (word === '--insecure') insecure = true;
-    else if (word === '--creds' && words[0]?.includes(':')) creds = words.shift();
-    else if (word.startsWith('--creds=') && word.includes(':')) creds = word.slice('--creds='.length);
-    else die(`bad option ${word}; ${USAGE}`, EXIT_USAGE);
-  }
-  if (words.length !== 1) die(USAGE, EXIT_USAGE);
-  const reference = parseReference(words[0]!);
-  if (!reference) die(`bad reference "${words[0]}": like alpine, alpine:3.20, registry.example:5000/team/app@sha256:<64 hex>`, EXIT_USAGE);
+async function pullImage(name: string, { creds, insecure }: { creds?: string; insecure: boolean }): Promise<void> {
+  if (creds !== undefined && !creds.includes(':')) usageError(`bad option --creds; ${USAGE}`);
+  const reference = parseReference(name);
+  if (!reference) usageError(`bad reference "${name}": like alpine, alpine:3.20, registry.example:5000/team/app@sha256:<64 hex>`);
   const image = await pull(reference, { creds, insecure, timeoutMs: TIMEOUT_MS });
   console.error(`Pulled ${reference.canonical} (${image.digest}, ${image.layers.length} layer(s))`);
 }
 
 function checkName(name: string): void {
-  if (!isImageName(name)) die(`bad image name "${name}": lowercase letters, digits, "_", "." and "-"`, EXIT_USAGE);
-  if (name === BUSYBOX) die(`${BUSYBOX} is the root filesystem npm run rootfs builds: pick another name`, EXIT_USAGE);
+  if (!isImageName(name)) usageError(`bad image name "${name}": lowercase letters, digits, "_", "." and "-"`);
+  if (name === BUSYBOX) usageError(`${BUSYBOX} is the root filesystem npm run rootfs builds: pick another name`);
 }
 
 async function importImage(name: string, tarball: string): Promise<void> {
   checkName(name);
   const dir = `${imagesDir()}/${name}`;
-  if (existsSync(dir)) die(`image ${name} exists already (npm run image -- rm ${name} first)`, 1);
-  if (!existsSync(tarball)) die(`${tarball}: no such file`, 1);
+  if (existsSync(dir)) die(`image ${name} exists already (npm run image -- rm ${name} first)`);
+  if (!existsSync(tarball)) die(`${tarball}: no such file`);
   // Unpack beside the final place, then rename: a container never sees half an image,
   // and an import that fails leaves nothing behind.
   const partial = `${imagesDir()}/.import-${name}-${process.pid}`;
@@ -86,7 +81,7 @@ async function importImage(name: string, tarball: string): Promise<void> {
     devices = (await new Unpacker(partial).unpack(readTar(decompressed(createReadStream(tarball))))).devices;
   } catch (error) {
     rmSync(partial, { recursive: true, force: true });
-    die(`import ${tarball} failed: ${error instanceof Error ? error.message : error}`, 1);
+    die(`import ${tarball} failed: ${messageOf(error)}`);
   }
   if (devices.length > 0)
     console.error(
@@ -119,7 +114,7 @@ function remove(name: string): void {
   const canonical = parseReference(name)?.canonical;
   const byDigest = /^sha256:[0-9a-f]{64}$/.test(name) ? name : undefined;
   const image = pulledImages().find((one) => one.digest === byDigest || (canonical && one.references.includes(canonical)));
-  if (!image) die(`no image named ${name}`, 1);
+  if (!image) die(`no image named ${name}`);
   removePulled(image, byDigest ? undefined : canonical);
 }
 
@@ -128,7 +123,7 @@ function removeImported(name: string): void {
   const dir = `${imagesDir()}/${name}`;
   // A container running on it (or a kept layer) would lose its bottom half.
   const users = listLayers().filter(({ image }) => image === dir);
-  if (users.length > 0) die(`image ${name} is used by the writable layer ${users.map(({ id }) => id).join(', ')}`, 1);
+  if (users.length > 0) die(`image ${name} is used by the writable layer ${users.map(({ id }) => id).join(', ')}`);
   rmSync(dir, { recursive: true, force: true });
   console.error(`Removed image ${name}`);
 }
@@ -142,7 +137,7 @@ function removePulled(image: PulledImage & { file: string }, reference: string |
     return;
   }
   const users = listLayers().filter(({ image: on }) => on === image.file);
-  if (users.length > 0) die(`image ${image.digest} is used by the writable layer ${users.map(({ id }) => id).join(', ')}`, 1);
+  if (users.length > 0) die(`image ${image.digest} is used by the writable layer ${users.map(({ id }) => id).join(', ')}`);
   rmSync(image.file);
   const kept = new Set(pulledImages().flatMap((other) => other.layers));
   const gone = image.layers.filter((digest) => !kept.has(digest));

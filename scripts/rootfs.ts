@@ -4,11 +4,12 @@
 
 import { buildRootfs } from '../shared/image/rootfs-build.ts';
 import { rootfsDir } from '../shared/runtime/config.ts';
-import { fail } from '../shared/runtime/exit.ts';
+import { fail, messageOf, parseCommandLine } from './lib/cli.ts';
 
+parseCommandLine('usage: npm run rootfs   (CONTAINERFS=<dir> for another place than /containerfs)', {});
 try {
   buildRootfs(rootfsDir());
   process.stderr.write(`Root filesystem ready at ${rootfsDir()}\n`);
 } catch (error) {
-  fail(error instanceof Error ? error.message : String(error), 1);
+  fail(messageOf(error));
 }

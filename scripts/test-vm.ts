@@ -1,6 +1,6 @@
 // npm run test:vm: what a cgroup v2 kernel changes, tested on one, as on the course VM,
 // whatever this machine has (a hybrid layout, say, where cgroup v2 holds no controller):
-// the cgroup tests of steps 09-12, the overlay tests of step 10 (overlayfs differs between
+// the cgroup tests of steps 09-13, the overlay tests of step 10 (overlayfs differs between
 // kernels too), the matrix's cgroup rows and step 09's limits, enforced (vm/init.sh says
 // why each, and why the rest is left to `npm test` on this machine). It boots
 // a VM with QEMU on Debian's kernel (vm/kernel.ts) and a small initramfs (vm/initramfs.ts),
@@ -11,12 +11,13 @@
 // and nothing is left on the machine; the kernel and the initramfs stay cached in
 // node_modules/.cache/vm. Needs: qemu-system-x86, busybox-static, kmod (depmod).
 //   CFS_VM_ACCEL=tcg npm run test:vm    skips the KVM attempt
-import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { $ } from 'zx/core';
 import { PROJECT_DIR } from '../shared/runtime/project-dir.ts';
+import { fail as failWith, messageOf, parseCommandLine } from './lib/cli.ts';
 import { ensureInitramfs } from './vm/initramfs.ts';
-import { ensureKernel } from './vm/kernel.ts';
+import { ensureKernel, type Kernel } from './vm/kernel.ts';
 import { type Accel, type Boot, boot } from './vm/qemu.ts';
 
 const REPO = PROJECT_DIR.replace(/\/$/, '');
@@ -26,26 +27,24 @@ const RUN_TIMEOUT_MS = 60 * 60_000;
 const TIME_SCALE: Record<Accel, number> = { kvm: 1, tcg: 12 }; // QEMU's emulation: 20x slower than KVM
 
 function fail(message: string): never {
-  process.stderr.write(`test:vm: ${message}\n`);
-  process.exit(1);
+  failWith(`test:vm: ${message}`);
 }
 
+parseCommandLine('usage: npm run test:vm   (CFS_VM_ACCEL=tcg: skip the KVM attempt)', {});
 if (/\s/.test(REPO)) fail(`the project's path has a space, which the kernel's command line cannot carry: ${REPO}`);
 if (/^\/(run|proc|sys|dev)\//.test(REPO)) fail(`the project is in ${REPO.split('/')[1]}, which the VM mounts afresh: move it`);
-try {
-  execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
-} catch {
+if ((await $({ nothrow: true, quiet: true })`qemu-system-x86_64 --version`).exitCode !== 0) {
   fail('qemu-system-x86_64 is missing: apt-get install qemu-system-x86');
 }
 
 mkdirSync(CACHE, { recursive: true });
-let kernel: ReturnType<typeof ensureKernel>;
+let kernel: Kernel;
 let initramfs: string;
 try {
-  kernel = ensureKernel(CACHE);
-  initramfs = ensureInitramfs(CACHE, kernel);
+  kernel = await ensureKernel(CACHE);
+  initramfs = await ensureInitramfs(CACHE, kernel);
 } catch (error) {
-  fail(`preparing the VM: ${error instanceof Error ? error.message : error}`);
+  fail(`preparing the VM: ${messageOf(error)}`);
 }
 
 // cgroup_no_v1=all: no controller goes to cgroup v1, so v2 has them all. quiet: only the

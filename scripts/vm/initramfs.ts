@@ -5,10 +5,10 @@
 // overlayfs as modules, not into the kernel, and no modprobe can find them before the
 // root filesystem is there: /init loads them one by one, dependencies first.
 // Cached beside the kernel, under a name that changes when /init or the kernel does.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { $ } from 'zx/core';
 import { findStaticBusybox } from '../../shared/image/rootfs-build.ts';
 import type { Kernel } from './kernel.ts';
 
@@ -17,7 +17,7 @@ const INIT = new URL('initramfs-init.sh', import.meta.url).pathname;
 const MODULES = ['virtio_pci', '9pnet_virtio', '9p', 'overlay'];
 
 /** The path of the cached initramfs for `kernel`, built first if need be. */
-export function ensureInitramfs(cache: string, kernel: Kernel): string {
+export async function ensureInitramfs(cache: string, kernel: Kernel): Promise<string> {
   const init = readFileSync(INIT);
   const hash = createHash('sha256').update(init).update(kernel.version).digest('hex').slice(0, 12);
   const archive = join(cache, `initramfs-${kernel.version}-${hash}.cpio`);
@@ -33,9 +33,7 @@ export function ensureInitramfs(cache: string, kernel: Kernel): string {
   for (const module of order) copyFileSync(join(kernel.modules, module), join(tree, 'modules', basename(module)));
   writeFileSync(join(tree, 'modules/order'), `${order.map((module) => basename(module)).join('\n')}\n`);
   // busybox cpio reads the names to archive on stdin, as cpio(1) does.
-  const names = execFileSync('find', ['.'], { cwd: tree });
-  const cpio = execFileSync(join(tree, 'bin/busybox'), ['cpio', '-o', '-H', 'newc'], { cwd: tree, input: names, maxBuffer: 1 << 30 });
-  writeFileSync(`${archive}.partial`, cpio);
+  await $({ cwd: tree, quiet: true })`find . | ./bin/busybox cpio -o -H newc >${archive}.partial`; // quiet: its count of blocks
   renameSync(`${archive}.partial`, archive);
   rmSync(tree, { recursive: true });
   return archive;

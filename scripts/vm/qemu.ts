@@ -17,7 +17,7 @@ export interface BootOptions {
   runTimeoutMs: number; // for the whole run
 }
 
-export type Ending =
+type Ending =
   | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null; stderr: string }
   | { kind: 'no boot' } // /init did not start in time: killed
   | { kind: 'timeout' } // the run did not end in time: killed
