@@ -12,13 +12,13 @@ export default defineConfig({
           name: 'system',
           include: ['test/**/*.test.ts'],
           exclude: ['test/unit/**'],
-          globalSetup: ['test/global-setup.ts'],
+          globalSetup: ['test/harness/global-setup.ts'],
           // Two files at once, five tests of each at a time: the tests mostly wait on
           // the steps they run, so the cores stay busy (vitest's default: cores - 1).
           maxWorkers: 2,
           maxConcurrency: 5,
           sequence: { groupOrder: 1 }, // after the unit tier (projects with their own maxWorkers need an order)
-          testTimeout: 60_000 * (Number(process.env.CFS_TEST_TIME_SCALE) || 1), // as test/sandbox.ts's TIME_SCALE
+          testTimeout: 60_000 * (Number(process.env.CFS_TEST_TIME_SCALE) || 1), // as test/harness/sandbox.ts's TIME_SCALE
         },
       },
     ],

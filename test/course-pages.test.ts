@@ -1,14 +1,14 @@
 // The course pages cannot drift from the code: every step folder has an English and a
 // Japanese page, both show the same transcripts, and every transcript is replayed in a
-// sandbox against the real programs (format: see transcripts.ts).
+// sandbox against the real programs (format: see course/transcripts.ts).
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { listSteps } from '../steps/list.ts';
-import { courseRegistry } from './registry.ts';
-import { inSandbox, REPO } from './sandbox.ts';
-import { fits, readTranscripts, replayScript, splitOutput, type Transcript } from './transcripts.ts';
+import { fits, readTranscripts, replayScript, splitOutput, type Transcript } from './course/transcripts.ts';
+import { courseRegistry } from './harness/registry.ts';
+import { inSandbox, REPO } from './harness/sandbox.ts';
 
 const stepFolders = listSteps();
 
@@ -16,7 +16,7 @@ const stepFolders = listSteps();
 async function replay(transcript: Transcript, step: string): Promise<void> {
   expect(transcript.entries.length, 'a transcript without a command').toBeGreaterThan(0);
   const marker = `@@transcript-${randomUUID()}`;
-  // A transcript that pulls from the course's registry gets one, started first (test/registry.ts).
+  // A transcript that pulls from the course's registry gets one, started first (test/harness/registry.ts).
   const outcome = await inSandbox(courseRegistry(transcript.text) + replayScript(transcript, marker), { step, ...inject('sandbox') });
   const outputs = splitOutput(outcome.stdout, marker, transcript.entries.length, REPO);
   expect(outputs, `the replay stopped early (status ${outcome.status})\n${outcome.stdout}\n${outcome.stderr}`).toBeDefined();

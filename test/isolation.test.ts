@@ -1,9 +1,9 @@
-// Every step against every probe (test/probes.ts), with the answer the course expects
-// of it (test/expectations.ts).
+// Every step against every probe (test/course/probes.ts), with the answer the course expects
+// of it (test/course/expectations.ts).
 import { describe, expect, inject, it } from 'vitest';
-import { EXPECTED, INVARIANTS, STEPS } from './expectations.ts';
-import { PROBES, type ProbeId } from './probes.ts';
-import { inSandbox } from './sandbox.ts';
+import { EXPECTED, INVARIANTS, STEPS } from './course/expectations.ts';
+import { PROBES, type ProbeId } from './course/probes.ts';
+import { inSandbox } from './harness/sandbox.ts';
 
 for (const step of STEPS) {
   describe.concurrent(`step ${step}: isolation`, () => {

@@ -2,14 +2,15 @@
 // SIGKILL (from step 04 on, when the container has a PID namespace), not when many
 // containers run at once.
 import { describe, expect, inject, it } from 'vitest';
-import { START, stepNumber, value } from './background.ts';
-import { EXPECTED, STEPS } from './expectations.ts';
-import { inSandbox, type Outcome } from './sandbox.ts';
+import { EXPECTED, STEPS } from './course/expectations.ts';
+import { START } from './harness/background.ts';
+import { value } from './harness/outcome.ts';
+import { inSandbox, type Outcome } from './harness/sandbox.ts';
 
 // Ten at once from step 08 on, where containers share what the runtime hands out (ID
 // ranges, then cgroups, layers, addresses); before, five show that nothing mixes.
-// (Twenty: step 12's bridge test, and bad input's clean loop beside step 10.)
-const parallel = (step: string) => (stepNumber(step) >= 8 ? 10 : 5);
+// (Twenty: the bridge test's, and bad input's clean loop beside step 10.)
+const parallel = (step: string) => (EXPECTED[step]!['root-is-host-root'] ? 5 : 10);
 
 // What a container may leave behind, listed: mounts, cgroups under this sandbox's
 // CGROUP_PARENT, files in the state directory (step 10's images and writable layers),
@@ -43,7 +44,7 @@ for (const step of STEPS) {
     // set; in 03 our child dies with the runtime but the command outlives it. Only a
     // PID namespace lets the kernel end every process of the container. What a killed
     // runtime could not remove (cgroups, mounts, writable layers), npm run clean does.
-    const dies = stepNumber(step) >= 4;
+    const dies = EXPECTED[step]!['init-is-pid-1'];
     it(`a runtime killed with SIGKILL ${dies ? 'takes the container with it' : 'leaves the command running'}; npm run clean removes the rest`, async () => {
       const outcome = await sandbox(String.raw`
         ${RESOURCES}
@@ -71,9 +72,18 @@ for (const step of STEPS) {
         ${RESOURCES}
         run true 2>/dev/null
         resources >"$SANDBOX_DIR/before"
+        # All alive at once: each says its line, then waits for one on its stdin (a fifo
+        # of its own), which comes once all have spoken.
+        gos=()
         for i in $(seq ${PARALLEL}); do
-          (run sh -c 'echo "out-$0"; exit $(($0 % 7))' $i >"$SANDBOX_DIR/out-$i" 2>/dev/null; echo $? >"$SANDBOX_DIR/status-$i") &
+          mkfifo "$SANDBOX_DIR/go-$i"
+          (run sh -c 'echo "out-$0"; read -r _; exit $(($0 % 7))' $i <"$SANDBOX_DIR/go-$i" >"$SANDBOX_DIR/out-$i" 2>/dev/null
+            echo $? >"$SANDBOX_DIR/status-$i") &
+          exec {go}>"$SANDBOX_DIR/go-$i"; gos+=($go)
         done
+        all_spoke() { [ "$(cat "$SANDBOX_DIR"/out-* | wc -l)" -ge ${PARALLEL} ]; }
+        wait_until 'all ${PARALLEL} to run' all_spoke
+        for go in "${'$'}{gos[@]}"; do echo >&$go; exec {go}>&-; done
         wait
         for i in $(seq ${PARALLEL}); do echo "result-$i=$(cat "$SANDBOX_DIR/out-$i")/$(cat "$SANDBOX_DIR/status-$i")"; done
         echo "processes=$(others | wc -l)"

@@ -2,9 +2,10 @@
 // debugger; from step 10 on, the image store to the host's users and the host's
 // devices to the container. Each test is the attack, which the fix makes fail.
 import { describe, expect, inject, it } from 'vitest';
-import { START, value } from './background.ts';
-import { STEPS, stepsWhere } from './expectations.ts';
-import { inSandbox, TIME_SCALE } from './sandbox.ts';
+import { STEPS, stepsWhere } from './course/expectations.ts';
+import { START } from './harness/background.ts';
+import { value } from './harness/outcome.ts';
+import { inSandbox, TIME_SCALE } from './harness/sandbox.ts';
 
 const WINDOW = 0.5 * TIME_SCALE; // seconds
 
@@ -22,15 +23,16 @@ for (const step of STEPS) {
     });
 
     it("SIGUSR1 opens no debugger: not in the runtime, not in the container's first process", async () => {
-      // 9229 is 2405 in /proc/net/tcp, 0A is LISTEN; the container looks in its own network.
+      // A debugger listens on 9229: 240D in /proc/net/tcp, where 0A is LISTEN (outside,
+      // wait.sh's listening reads it); the container looks in its own network.
       // The sandbox's lo up: a debugger can listen only where 127.0.0.1 is. An absence is
-      // seen over a window (a debugger would listen within it), as long as the machine is slow.
+      // seen over a window (a debugger would listen within it), as long as the machine is
+      // slow: the one wait on time, as nothing comes to wait for.
       const outcome = await sandbox(String.raw`
         ip link set lo up
-        listening() { grep -c ':2405 00000000:0000 0A' /proc/net/tcp; }
-        start sh -c 'echo started; kill -USR1 $PPID; sleep ${WINDOW}; echo "inside=$(grep -c ":2405 00000000:0000 0A" /proc/net/tcp)"'
+        start sh -c 'echo started; kill -USR1 $PPID; sleep ${WINDOW}; echo "inside=$(grep -c ":240D 00000000:0000 0A" /proc/net/tcp)"'
         kill -USR1 $runtime; sleep ${WINDOW}
-        echo "outside=$(listening)"
+        echo "outside=$(listening 9229 && echo 1 || echo 0)"
         wait $runtime; echo "status=$?"
         grep '^inside=' "$SANDBOX_DIR/out"
         echo "said=$(grep -c 'Debugger listening' "$SANDBOX_DIR/err")"`);

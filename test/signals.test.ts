@@ -3,9 +3,10 @@
 // runtime's; from step 04 on, the container's PID 1 reaps orphans and passes signals on.
 import { constants } from 'node:os';
 import { describe, expect, inject, it } from 'vitest';
-import { START, stepNumber, value } from './background.ts';
-import { STEPS } from './expectations.ts';
-import { inSandbox } from './sandbox.ts';
+import { EXPECTED, STEPS } from './course/expectations.ts';
+import { START } from './harness/background.ts';
+import { value } from './harness/outcome.ts';
+import { inSandbox, TIME_SCALE } from './harness/sandbox.ts';
 
 const SIGNALS = ['INT', 'TERM', 'HUP', 'QUIT'] as const;
 
@@ -75,7 +76,7 @@ for (const step of STEPS) {
     // nearest init: from step 04 on, the container's PID 1, ours, which must reap it
     // once it ends; before, the host's init (here the sandbox's bash), which the step
     // has no say over: the container does not even hold its own processes.
-    const ownInit = stepNumber(step) >= 4;
+    const ownInit = EXPECTED[step]!['init-is-pid-1'];
     it(
       ownInit
         ? "an orphan is adopted by the container's PID 1, which reaps it"
@@ -108,10 +109,11 @@ for (const step of STEPS) {
       },
     );
 
-    if (stepNumber(step) >= 4) {
+    if (ownInit) {
       it('PID 1 passes a signal sent to it inside the container on to the command', async () => {
+        // (the sleep bounds the wait for the signal, should PID 1 keep it)
         const outcome = await sandbox(String.raw`
-          run sh -c 'trap "echo got-TERM; exit 3" TERM; kill -TERM 1; sleep 5 & wait'; echo "status=$?"`);
+          run sh -c 'trap "echo got-TERM; exit 3" TERM; kill -TERM 1; sleep ${5 * TIME_SCALE} & wait'; echo "status=$?"`);
         expect(value(outcome, 'status'), outcome.stderr).toBe('3');
         expect(outcome.stdout).toContain('got-TERM\n');
       });

@@ -2,14 +2,14 @@
 # Inside the VM only (scripts/vm/init.sh runs it): step 09's three limits, as the kernel
 # enforces them on cgroup v2. Each check prints one line with what it measured; the
 # script's status is how many failed. Never run a step on a machine you care about.
-# Events are ordered by waiting on state (test/wait.sh: wait_until), never on time.
+# Events are ordered by waiting on state (test/harness/wait.sh: wait_until), never on time.
 # shellcheck disable=SC2317 # the conditions below are called by wait_until
 set -u
 cd "$(dirname "$0")/../.." || exit
 # wait_until: waits on state, as long as CFS_TEST_TIME_SCALE allows (the VM's kernel
 # command line passes it)
 # shellcheck source=/dev/null
-source test/wait.sh
+source test/harness/wait.sh
 step() { node steps/09-cgroups/main.ts run "$@"; }
 # The container's cgroup, $dir (the only one: nothing else runs), once the runtime made it.
 dir=

@@ -1,6 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
-import { stepsWhere } from '../expectations.ts';
-import { inSandbox, type Outcome, TIME_SCALE } from '../sandbox.ts';
+import { stepsWhere } from '../course/expectations.ts';
+import { runtimeLines, value } from '../harness/outcome.ts';
+import { inSandbox, TIME_SCALE } from '../harness/sandbox.ts';
 
 // Bash for the sandbox. cgroups are the machine's, not the sandbox's: these scripts find
 // their own container's cgroup (under $CGROUP_PARENT, the sandbox's own) by its id, on
@@ -22,14 +23,12 @@ cg() {
 }
 # how many cgroups of container $id are left, in any tree
 left() { ls -d /sys/fs/cgroup/$CGROUP_PARENT/$id /sys/fs/cgroup/*/$CGROUP_PARENT/$id 2>/dev/null | wc -l; }
-# start the runtime in the background: $runtime is its PID (not a subshell's)
-start() { node "$REPO/steps/$STEP/main.ts" run "$@" & runtime=$!; }
+# run_in_background: run, in the background; $runtime is its PID (not a subshell's). (Not
+# START's start: these commands print nothing to wait for, the host finds their cgroup.)
+run_in_background() { node "$REPO/steps/$STEP/main.ts" run "$@" & runtime=$!; }
 found_container() { id=$(container_id); [ -n "$id" ]; }
 wait_for_container() { wait_until "the container's cgroup" found_container; }
 `;
-
-const value = (outcome: Outcome, key: string) => outcome.stdout.match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
-const runtimeLines = (outcome: Outcome) => outcome.stderr.split('\n').filter((line) => line && !line.startsWith('Running ['));
 
 function describeCgroups(step: string): void {
   const sandbox = (script: string) => inSandbox(CGROUP_HELPERS + script, { step, ...inject('sandbox') });
@@ -77,7 +76,7 @@ function describeCgroups(step: string): void {
       expect(value(outcome, 'killed')).toBe('137');
       // Exactly one reason, for the OOM kill only: kill -9 is not reported as memory.
       // ("Killed" would be sh's own line, about tail, were tail the victim.)
-      expect(runtimeLines(outcome).filter((line) => line !== 'Killed')).toEqual(['container killed: out of memory (limit 64 MiB)']);
+      expect(runtimeLines(outcome.stderr).filter((line) => line !== 'Killed')).toEqual(['container killed: out of memory (limit 64 MiB)']);
     });
 
     it('a fork bomb stops at the pids limit, the host stays responsive, and nothing is left', async () => {
@@ -85,7 +84,7 @@ function describeCgroups(step: string): void {
         ulimit -u 400 # a safety net, should the pids limit fail: the container's root is one host user
         start=$(date +%s%N); for _ in $(seq 20); do /bin/true; done; end=$(date +%s%N)
         echo "before_ms=$(( (end - start) / 1000000 ))" # the same, before the bomb
-        start --pids 32 sh -c 'bomb() { bomb | bomb & }; bomb & exec sleep 60' 2>/dev/null
+        run_in_background --pids 32 sh -c 'bomb() { bomb | bomb & }; bomb & exec sleep 60' 2>/dev/null
         wait_for_container
         # until the kernel has refused a fork (a slow machine, an emulated one, takes longer)
         refused() { [ "$(cg pids pids.events | sed -n 's/^max //p')" -gt 0 ] 2>/dev/null; }
@@ -127,7 +126,7 @@ function describeCgroups(step: string): void {
         umount -l /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 99
         echo "controllers=$(cat /sys/fs/cgroup/cgroup.controllers)"
         run true 2>"$SANDBOX_DIR/err"; echo "default=$?"; echo "default_err=$(grep -v '^Running' "$SANDBOX_DIR/err")"
-        start --memory 0 --pids 0 --cpus 0 sh -c 'cat /proc/self/cgroup; exec sleep 60' >"$SANDBOX_DIR/out" 2>/dev/null
+        run_in_background --memory 0 --pids 0 --cpus 0 sh -c 'cat /proc/self/cgroup; exec sleep 60' >"$SANDBOX_DIR/out" 2>/dev/null
         wait_until 'the command to say its cgroup' has container-from-scratch "$SANDBOX_DIR/out"
         wait_for_container
         echo "id=$id"
@@ -172,7 +171,7 @@ describe.concurrent('cgroups: the cpu quota, every step at once', () => {
       const outcome = await inSandbox(
         CGROUP_HELPERS +
           String.raw`
-          start --cpus 0.1 sh -c 'timeout 2 sh -c "while :; do :; done"; times; exec sleep 60' >"$SANDBOX_DIR/out" 2>/dev/null
+          run_in_background --cpus 0.1 sh -c 'timeout 2 sh -c "while :; do :; done"; times; exec sleep 60' >"$SANDBOX_DIR/out" 2>/dev/null
           wait_for_container
           # once the loop is over (times printed its two lines): a slow machine, an emulated
           # one, may take seconds to start the container, so no fixed wait

@@ -1,6 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
-import { EXPECTED, stepsWhere } from '../expectations.ts';
-import { inSandbox, type Outcome } from '../sandbox.ts';
+import { EXPECTED, stepsWhere } from '../course/expectations.ts';
+import { value } from '../harness/outcome.ts';
+import { inSandbox } from '../harness/sandbox.ts';
 
 // An image made from a tarball: the busybox root filesystem plus /data, whose files
 // anyone may change and delete (the container's root is a range of host IDs of its
@@ -15,8 +16,6 @@ npm run -s image -- import mybox "$SANDBOX_DIR/img.tar"; echo "import=$?"
 img="$CONTAINER_STATE/images/mybox"
 fingerprint() { (cd "$img" && find . -printf '%p %s %m %U %i %T@\n' | sort | md5sum); }
 `;
-
-const value = (outcome: Outcome, key: string) => outcome.stdout.match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
 
 for (const step of stepsWhere('writes-reach-rootfs', false)) {
   describe.concurrent(`step ${step}: images and writable layers`, () => {
@@ -43,17 +42,23 @@ for (const step of stepsWhere('writes-reach-rootfs', false)) {
     });
 
     it("two containers of one image, at the same time, do not see each other's writes", async () => {
+      // Each writes, says so on its stdout, then reads a line on its stdin before it
+      // looks. a's stdout is b's stdin (a pipe), b's stdout is a's stdin (a fifo): each
+      // looks once the other has written, and neither ends before the other has spoken.
+      // So both run at once, or neither ends (and the sandbox's time runs out). Each
+      // says what it heard: the other's word, not an end of file.
       const outcome = await sandbox(String.raw`
-        # a writes, then waits for a line on its stdin while b runs whole: they overlap
-        mkfifo "$SANDBOX_DIR/go"
-        run --image mybox sh -c 'echo a >/tmp/from-a; echo a >>/data/notes.txt; echo a-wrote; read -r _
-          echo "a_sees=$(ls /tmp | tr "\n" " ")$(cat /data/notes.txt | tr "\n" " ")"' <"$SANDBOX_DIR/go" >"$SANDBOX_DIR/a" &
-        exec 3>"$SANDBOX_DIR/go"
-        wait_until 'a to write' has a-wrote "$SANDBOX_DIR/a"
-        run --image mybox sh -c 'echo b >/tmp/from-b; echo "b_sees=$(ls /tmp | tr "\n" " ")$(cat /data/notes.txt | tr "\n" " ")"'
-        echo >&3; wait; cat "$SANDBOX_DIR/a"`);
-      expect(value(outcome, 'a_sees'), outcome.stderr).toBe('from-a original a ');
-      expect(value(outcome, 'b_sees'), outcome.stderr).toBe('from-b original ');
+        WRITE_WAIT_LOOK='me=$0; echo "$me" >"/tmp/from-$me"; echo "$me" >>/data/notes.txt; echo "$me-wrote"
+          read -r heard; echo "$me-heard=$heard" >&2
+          echo "$me-sees=$(ls /tmp | tr "\n" " ")$(cat /data/notes.txt | tr "\n" " ")" >&2'
+        mkfifo "$SANDBOX_DIR/to-a"
+        run --image mybox sh -c "$WRITE_WAIT_LOOK" a <"$SANDBOX_DIR/to-a" 2>"$SANDBOX_DIR/a" |
+          run --image mybox sh -c "$WRITE_WAIT_LOOK" b >"$SANDBOX_DIR/to-a" 2>"$SANDBOX_DIR/b"
+        cat "$SANDBOX_DIR/a" "$SANDBOX_DIR/b"`);
+      expect(value(outcome, 'a-heard'), outcome.stdout + outcome.stderr).toBe('b-wrote');
+      expect(value(outcome, 'b-heard')).toBe('a-wrote');
+      expect(value(outcome, 'a-sees')).toBe('from-a original a ');
+      expect(value(outcome, 'b-sees')).toBe('from-b original b ');
     });
 
     it('--keep keeps the layer, which holds only what was written: starting copies nothing', async () => {

@@ -1,12 +1,12 @@
-// npm run image -- pull, against a real registry (test/registry.ts) in the sandbox's own
+// npm run image -- pull, against a real registry (test/harness/registry.ts) in the sandbox's own
 // network namespace, fed with images umoci builds from local files; then the images
 // run as a learner runs them, and the store is looked at from outside.
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { stepsWhere } from '../expectations.ts';
-import { REGISTRY_FUNCTIONS, registryTools } from '../registry.ts';
-import { inSandbox, type Outcome } from '../sandbox.ts';
+import { stepsWhere } from '../course/expectations.ts';
+import { value } from '../harness/outcome.ts';
+import { REGISTRY_FUNCTIONS, registryTools } from '../harness/registry.ts';
+import { inSandbox } from '../harness/sandbox.ts';
 
-const value = (outcome: Outcome, key: string) => outcome.stdout.match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
 const REF = '127.0.0.1:5000/test/two-layer';
 // What is in the store: pulled images' records, layers (and half-made ones)
 const STORE = String.raw`store() { ls -A "$CONTAINER_STATE/images/.pulled" "$CONTAINER_STATE/images/.layers" 2>/dev/null | grep -vc -e '^$' -e ':$'; }`;
@@ -95,7 +95,8 @@ describe.concurrent('npm run image -- pull', () => {
       npm run -s image -- pull 127.0.0.1:5010/test/two-layer:v1 >/dev/null 2>"$SANDBOX_DIR/p1" & first=$!
       wait_until 'the first pull at its first layer' test -e "$gate.reached"
       npm run -s image -- pull ${REF}:v1 >/dev/null 2>"$SANDBOX_DIR/p2" & second=$!
-      wait_until 'the second pull waiting, or done' sh -c "grep -q Waiting '$SANDBOX_DIR/p2' || ! kill -0 $second"
+      waiting_or_done() { has Waiting "$SANDBOX_DIR/p2" || ended $second; }
+      wait_until 'the second pull waiting, or done' waiting_or_done
       touch "$gate"
       wait $first; echo "first=$?"; wait $second; echo "second=$?"
       echo "waited=$(grep -c '^Waiting for another pull, import or rm to finish$' "$SANDBOX_DIR/p2")"

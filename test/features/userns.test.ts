@@ -1,6 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
-import { stepsWhere } from '../expectations.ts';
-import { inSandbox } from '../sandbox.ts';
+import { stepsWhere } from '../course/expectations.ts';
+import { runtimeLines } from '../harness/outcome.ts';
+import { inSandbox } from '../harness/sandbox.ts';
 
 for (const step of stepsWhere('root-is-host-root', false)) {
   describe(`step ${step}: where AppArmor restricts user namespaces (Ubuntu >= 23.10)`, () => {
@@ -14,7 +15,7 @@ for (const step of stepsWhere('root-is-host-root', false)) {
       });
       expect(outcome.status).toBe(125);
       expect(outcome.stdout).toBe('');
-      expect(outcome.stderr.split('\n').filter((line) => line && !line.startsWith('Running ['))).toEqual([
+      expect(runtimeLines(outcome.stderr)).toEqual([
         `user namespaces are restricted by AppArmor here (${knob} is 1): allow them with sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0 (the course VM does)`,
       ]);
     });

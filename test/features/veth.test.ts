@@ -1,7 +1,8 @@
 import { describe, expect, inject, it } from 'vitest';
-import { START, value } from '../background.ts';
-import { EXPECTED, stepsWhere } from '../expectations.ts';
-import { inSandbox } from '../sandbox.ts';
+import { EXPECTED, stepsWhere } from '../course/expectations.ts';
+import { START } from '../harness/background.ts';
+import { value } from '../harness/outcome.ts';
+import { inSandbox, TIME_SCALE } from '../harness/sandbox.ts';
 
 // Bash for the sandbox, which is the host here: it has a network namespace of its own.
 // `gone` waits for the host's cfs-* interfaces to go: the kernel destroys a network
@@ -33,17 +34,17 @@ for (const step of stepsWhere('reaches-host')) {
 
     it('the container has eth0, an address and a default route to the host, which it reaches (ping, TCP) and which reaches it; nothing left after', async () => {
       const outcome = await sandbox(String.raw`
-        sleep 1000 | busybox nc -l -p 7777 >"$SANDBOX_DIR/got" & # (stdin open: see probes.ts, reaches-host)
+        sleep 1000 | busybox nc -l -p 7777 >"$SANDBOX_DIR/got" & # (stdin open: see test/course/probes.ts, reaches-host)
         wait_until 'the server on 7777' listening 7777
         start sh -c "$SELF"'
           echo "interfaces=$(awk -F: "NR > 2 {print \$1}" /proc/net/dev | tr -d " " | sort | tr "\n" " ")"
           gw=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p")
-          ping -c 1 -W 2 "$gw" >/dev/null && echo ping=ok
-          echo hello-host | nc -w 2 "$gw" 7777; echo started; exec sleep 1000'
+          ping -c 1 -W ${2 * TIME_SCALE} "$gw" >/dev/null && echo ping=ok
+          echo hello-host | nc -w ${2 * TIME_SCALE} "$gw" 7777; echo started; exec sleep 1000'
         echo "host=$(ip -o -4 addr show | awk '$2 ~ /^cfs/ {print $4}')"
         echo "up=$(ip -o link show up | grep -c ': cfs-')"
         container=$(sed -n 's/^address=\([0-9.]*\).*/\1/p' "$SANDBOX_DIR/out")
-        busybox ping -c 1 -W 2 "$container" >/dev/null && echo host_ping=ok
+        busybox ping -c 1 -W ${2 * TIME_SCALE} "$container" >/dev/null && echo host_ping=ok
         wait_until 'the line to reach the server' has hello-host "$SANDBOX_DIR/got" # it writes in its own time
         echo "got=$(cat "$SANDBOX_DIR/got")"
         kill -TERM $runtime; wait $runtime; echo "status=$?"
@@ -68,7 +69,7 @@ for (const step of stepsWhere('reaches-host')) {
         for i in 1 2; do
           mkfifo "$SANDBOX_DIR/go-$i"
           run sh -c "$SELF"'; gw=$(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p")
-            read -r _; ping -c 1 -W 2 "$gw" >/dev/null && echo ping=ok' <"$SANDBOX_DIR/go-$i" >"$SANDBOX_DIR/out-$i" 2>/dev/null &
+            read -r _; ping -c 1 -W ${2 * TIME_SCALE} "$gw" >/dev/null && echo ping=ok' <"$SANDBOX_DIR/go-$i" >"$SANDBOX_DIR/out-$i" 2>/dev/null &
           exec {go}>"$SANDBOX_DIR/go-$i"; gos+=($go)
         done
         wait_until 'both containers to run' has '^gateway=' "$SANDBOX_DIR/out-1" && wait_until 'both containers to run' has '^gateway=' "$SANDBOX_DIR/out-2"

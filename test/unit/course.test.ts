@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { listSteps, stepNumber } from '../../steps/list.ts';
-import { answers, CHANGES, EXPECTED, INVARIANTS, STEPS } from '../expectations.ts';
-import { PROBES } from '../probes.ts';
+import { answers, CHANGES, EXPECTED, INVARIANTS, STEPS } from '../course/expectations.ts';
+import { PROBES } from '../course/probes.ts';
 
 const REPO = new URL('../../', import.meta.url).pathname;
 

@@ -1,20 +1,20 @@
 // npm run matrix: the whole course at a glance. Runs every isolation probe (the same
-// ones the tests run, test/probes.ts) against every step, each in its own throwaway
-// sandbox, and prints one table: a row per probe, a column per step; the invariants
-// (what every step must do) last. It lives beside the tests it is a view of.
-//   yes / no   the probe's answer, as the course expects it (test/expectations.ts)
+// ones the tests run, test/course/probes.ts) against every step, each in its own
+// throwaway sandbox, and prints one table: a row per probe, a column per step; the
+// invariants (what every step must do) last. It lives beside the table it is a view of.
+//   yes / no   the probe's answer, as the course expects it (test/course/expectations.ts)
 //   *          the answer changed at this step: that is the step's lesson
 //   ✗          the answer is not what the course expects
 //   ERR        the probe could not answer (the reason is printed under the table)
 // A part of the table:  npm run matrix -- --steps 9,10 --probes own-cgroup,pids-limited
 import { availableParallelism } from 'node:os';
 import { parseArgs, styleText } from 'node:util';
-import { stepNumber } from '../steps/list.ts';
-import { buildBaseRootfs, removeBaseRootfs } from './base-rootfs.ts';
+import { stepNumber } from '../../steps/list.ts';
+import { buildBaseRootfs, removeBaseRootfs } from '../harness/base-rootfs.ts';
+import { differences, snapshotMachine } from '../harness/machine.ts';
+import { inSandbox, RUN_MARKER, TIME_SCALE } from '../harness/sandbox.ts';
 import { EXPECTED, INVARIANTS, STEPS, type Step } from './expectations.ts';
-import { differences, snapshotMachine } from './machine.ts';
 import { PROBES, type ProbeId } from './probes.ts';
-import { inSandbox, RUN_MARKER, TIME_SCALE } from './sandbox.ts';
 
 type Cell = { answer: boolean } | { error: string };
 
@@ -64,7 +64,7 @@ function parseOptions(args: string[]): { steps: Step[]; probeIds: ProbeId[]; ask
   const unknownStep = numbers.find((n) => !/^\d+$/.test(n) || !STEPS.some((step) => stepNumber(step) === Number(n)));
   if (unknownStep !== undefined) usage(`no step "${unknownStep}": the steps are ${STEPS.map(stepNumber).join(', ')}`);
   const unknownProbe = ids.find((id) => !ALL_PROBES.includes(id as ProbeId));
-  if (unknownProbe !== undefined) usage(`no probe "${unknownProbe}" (test/probes.ts): the probes are ${ALL_PROBES.join(', ')}`);
+  if (unknownProbe !== undefined) usage(`no probe "${unknownProbe}" (test/course/probes.ts): the probes are ${ALL_PROBES.join(', ')}`);
   return {
     steps: STEPS.filter((step) => numbers.some((n) => Number(n) === stepNumber(step))),
     probeIds: ALL_PROBES.filter((id) => ids.includes(id)),

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Waits on state, never on time. Every test script sources this (test/sandbox.ts's
+# Waits on state, never on time. Every test script sources this (test/harness/sandbox.ts's
 # prelude), and so does the VM's limits script. A wait polls a condition until it holds,
 # for at most its seconds (15 unless told) times CFS_TEST_TIME_SCALE, a slow machine's
 # allowance (12 under QEMU's emulation); then it says on stderr what never came, and

@@ -1,6 +1,5 @@
 // Bash for the sandbox: start a step in the background and wait until its command runs,
 // so that a test can then signal or kill the runtime.
-import type { Outcome } from './sandbox.ts';
 
 /**
  * `start <cmd> [args...]`: run the step with a command that prints "started" once it
@@ -16,11 +15,3 @@ start() {
 }
 others() { ps -e -o pid=,comm=,args= | awk '$2 !~ /^(bash|ps|awk|sort|tr|wc|xargs)$/'; }
 `;
-
-/** The value of `key=value` in the script's stdout. */
-export function value(outcome: Outcome, key: string): string | undefined {
-  return outcome.stdout.match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
-}
-
-/** "05-chroot-proc" -> 5 */
-export const stepNumber = (step: string) => Number.parseInt(step, 10);

@@ -14,9 +14,9 @@
 // (vagrant up, an interactive shell).
 import { readFileSync } from 'node:fs';
 
-export const TRANSCRIPT_HOSTNAME = 'workshop';
+const TRANSCRIPT_HOSTNAME = 'workshop';
 
-export interface Entry {
+interface Entry {
   command: string;
   expected: string[];
 }

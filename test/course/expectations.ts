@@ -1,10 +1,10 @@
 // What each step is meant to isolate: the course as a table, a row per probe
-// (test/probes.ts). A row says the answer of the first step, then each step where it
+// (test/course/probes.ts). A row says the answer of the first step, then each step where it
 // changes, by number: 'y 02:n' is yes in step 01, no from step 02 on. A new step that
 // changes no answer needs no edit here; one that does is a lesson, and its row says so.
 // Every step answers every probe, so each claim is checked both ways (01 leaks the
 // hostname, 02 must not). `npm run matrix` prints the same table, as measured.
-import { listSteps, stepNumber } from '../steps/list.ts';
+import { listSteps, stepNumber } from '../../steps/list.ts';
 import { PROBES, type ProbeId } from './probes.ts';
 
 export const STEPS = listSteps();
@@ -26,7 +26,7 @@ export const CHANGES: Record<ProbeId, string> = {
   'reaches-host': 'n 11:y', // 01-06 share the host's network: no link of their own
   'reaches-world': 'y 07:n 12:y', // 01-06: the host's network; 12: through its NAT
   'reaches-other-container': 'n 12:y', // 12: one bridge for all
-  'publishes-port': 'n 12:y',
+  'publishes-port': 'n 13:y', // 13: -p, DNAT to the container
   'types-into-terminal': 'y 08:n', // 08: a terminal of its own (shared/runtime/pty.ts)
   'root-writes-host-files': 'y 08:n',
   'root-is-host-root': 'y 08:n',
@@ -48,13 +48,14 @@ export const INVARIANTS = (Object.keys(CHANGES) as ProbeId[]).filter((id) => CHA
 export function answers(row: string, steps: string[]): boolean[] {
   const [first, ...changes] = row.trim().split(/\s+/);
   const yes = (word: string | undefined) => {
-    if (word !== 'y' && word !== 'n') throw new Error(`test/expectations.ts: "${row}": y or n expected, not ${word}`);
+    if (word !== 'y' && word !== 'n') throw new Error(`test/course/expectations.ts: "${row}": y or n expected, not ${word}`);
     return word === 'y';
   };
   const at = new Map(
     changes.map((change) => {
       const [number, word] = change.split(':');
-      if (!steps.some((step) => stepNumber(step) === Number(number))) throw new Error(`test/expectations.ts: "${row}": no step ${number}`);
+      if (!steps.some((step) => stepNumber(step) === Number(number)))
+        throw new Error(`test/course/expectations.ts: "${row}": no step ${number}`);
       return [Number(number), yes(word)];
     }),
   );

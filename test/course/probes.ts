@@ -2,13 +2,13 @@
 // step in a sandbox host and looking at the result from outside. The tests and
 // `npm run matrix` ask the same questions.
 //
-// A probe's script is bash, run in a fresh sandbox (see sandbox.ts); `run <cmd>`
+// A probe's script is bash, run in a fresh sandbox (see test/harness/sandbox.ts); `run <cmd>`
 // runs the step under test. `observe` answers yes or no, and throws when the outcome
 // fits neither answer, so a broken probe shows as broken, never as a quiet "no".
-import { LIMIT_FLAGS } from '../shared/runtime/flags.ts';
-import { formatSize } from '../shared/runtime/sizes.ts';
-import type { Outcome } from './sandbox.ts';
-import { SANDBOX_HOSTNAME, TIME_SCALE } from './sandbox.ts';
+import { LIMIT_FLAGS } from '../../shared/runtime/flags.ts';
+import { formatSize } from '../../shared/runtime/sizes.ts';
+import { value } from '../harness/outcome.ts';
+import { type Outcome, SANDBOX_HOSTNAME, TIME_SCALE } from '../harness/sandbox.ts';
 
 // The default limits of steps 09+, and what the probes try: comfortably more.
 const MEMORY = LIMIT_FLAGS.memory.default;
@@ -40,20 +40,20 @@ export interface Probe {
   observe(outcome: Outcome): boolean;
 }
 
-export class ProbeError extends Error {}
+class ProbeError extends Error {}
 
 /** Find `key=value` in stdout and map the value to an answer. */
-function answer(outcome: Outcome, key: string, judge: (value: string) => boolean | undefined): boolean {
-  const value = outcome.stdout.match(new RegExp(`^${key}=(.*)$`, 'm'))?.[1];
-  const verdict = value === undefined ? undefined : judge(value);
+function answer(outcome: Outcome, key: string, judge: (said: string) => boolean | undefined): boolean {
+  const said = value(outcome, key);
+  const verdict = said === undefined ? undefined : judge(said);
   if (verdict === undefined) {
     throw new ProbeError(`no answer for ${key} (status ${outcome.status})\nstdout: ${outcome.stdout}\nstderr: ${outcome.stderr}`);
   }
   return verdict;
 }
 
-const count = (value: string) => (/^\d+$/.test(value) ? Number(value) > 0 : undefined);
-const yesNo = (value: string) => (value === 'yes' ? true : value === 'no' ? false : undefined);
+const count = (said: string) => (/^\d+$/.test(said) ? Number(said) > 0 : undefined);
+const yesNo = (said: string) => (said === 'yes' ? true : said === 'no' ? false : undefined);
 
 export const PROBES = {
   'hostname-leaks': {
@@ -196,7 +196,7 @@ export const PROBES = {
     // The world asks the host's address; steps without -p take it for the command.
     script: String.raw`${WORLD}
       node "$REPO/steps/$STEP/main.ts" run -p 8080:80 sh -c 'echo hello-inside >/tmp/index.html; httpd -p 80 -h /tmp && echo serving && exec sleep 1000' >"$SANDBOX_DIR/out" 2>/dev/null & r=$!
-      serving_or_ended() { has serving "$SANDBOX_DIR/out" || ! kill -0 $r 2>/dev/null; }
+      serving_or_ended() { has serving "$SANDBOX_DIR/out" || ended $r; }
       wait_until 'the container to serve' serving_or_ended
       world timeout ${5 * TIME_SCALE} busybox wget -q -O - http://203.0.113.1:8080/ 2>/dev/null | tee "$SANDBOX_DIR/got"
       kill $r 2>/dev/null; wait $r
@@ -206,11 +206,12 @@ export const PROBES = {
   'types-into-terminal': {
     claim: "the container types into the caller's terminal, whose shell then runs it (TIOCSTI)",
     // The caller: bash on a terminal (script's pty), which runs the step, then reads a
-    // line from its terminal; the container pushes one into it, if it can.
+    // line from its terminal; the container pushes one into it, if it can. Pushed keys
+    // are there before the step ends: read's 2 s (scaled) only bound the wait for none.
     script: String.raw`cat >"$SANDBOX_DIR/caller.sh" <<'CALLER'
 node "$REPO/steps/$STEP/main.ts" run sh -c 'for p in /bin/tiocsti "$0"; do [ -x "$p" ] && exec "$p"; done' "$CONTAINERFS/bin/tiocsti" 2>/dev/null
 echo "pushed=$?"
-read -r -t 2 line; echo "after=$line"
+read -r -t ${2 * TIME_SCALE} line; echo "after=$line"
 CALLER
       mkfifo "$SANDBOX_DIR/keys"
       script -qefc "bash --norc $SANDBOX_DIR/caller.sh" /dev/null <"$SANDBOX_DIR/keys" >"$SANDBOX_DIR/screen" 2>&1 &

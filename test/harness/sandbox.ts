@@ -8,10 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { removeLeftoverCgroups } from '../shared/cgroup/lifecycle.ts';
-import { DEFAULT_CGROUP_PARENT as CGROUP_PARENT } from '../shared/runtime/config.ts';
+import { removeLeftoverCgroups } from '../../shared/cgroup/lifecycle.ts';
+import { DEFAULT_CGROUP_PARENT as CGROUP_PARENT } from '../../shared/runtime/config.ts';
 
-export const REPO = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+export const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
 export const SANDBOX_HOSTNAME = 'sandbox-host';
 
 export interface Outcome {
@@ -29,13 +29,15 @@ mount --make-rshared /
 mount -t tmpfs -o mode=755 sandbox "$SANDBOX_DIR"
 # A /run of its own, as a new machine has: the runtime's locks of ID ranges live there.
 mount -t tmpfs -o mode=755 sandbox-run /run
+# Its loopback up, as on any host: 127.0.0.1 answers, or refuses, at once.
+ip link set lo up
 mkdir "$SANDBOX_DIR/rootfs" "$SANDBOX_DIR/state"
 cp -a "$BASE_ROOTFS/." "$SANDBOX_DIR/rootfs/"
 # The root filesystem, and the images and writable layers of step 10 (beside it: an
 # overlay's writable layer cannot be inside its image).
 export CONTAINERFS="$SANDBOX_DIR/rootfs" CONTAINER_STATE="$SANDBOX_DIR/state"
 cd "$REPO"
-source test/wait.sh # wait_until and its conditions: waits on state, scaled by the time factor
+source test/harness/wait.sh # wait_until and its conditions: waits on state, scaled by the time factor
 run() { node "$REPO/steps/$STEP/main.ts" run "$@"; }
 # as_normal_user <cmd...>: as nobody, in a view of the project it may reach (a checkout
 # under /root, mode 0700, it may not), the project's Node first on its PATH.

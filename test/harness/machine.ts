@@ -1,8 +1,8 @@
 // What the test suite must leave exactly as it found it on the real machine.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { readMounts } from '../shared/kernel/mountinfo.ts';
-import { DEFAULT_CGROUP_PARENT as CGROUP_PARENT } from '../shared/runtime/config.ts';
+import { readMounts } from '../../shared/kernel/mountinfo.ts';
+import { DEFAULT_CGROUP_PARENT as CGROUP_PARENT } from '../../shared/runtime/config.ts';
 
 export type Snapshot = Record<string, string[]>;
 
