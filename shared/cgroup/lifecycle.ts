@@ -24,7 +24,7 @@ export interface Limits {
   cpus: number; // CPUs' worth of time per period: 0.5 = half of one CPU
 }
 
-interface Cgroup {
+export interface Cgroup {
   version: 1 | 2;
   dirs: [string, ...string[]]; // one on v2, one per tree on v1
   /** The directory that holds `controller`'s files. */

@@ -26,7 +26,7 @@ import type { Image } from './store.ts';
 
 export const containersDir = () => `${stateDir()}/containers`;
 
-interface Layer {
+export interface Layer {
   dir: string;
   upper: string;
   work: string;

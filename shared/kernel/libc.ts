@@ -41,6 +41,7 @@ const c = {
   waitpid: lib.func('int waitpid(int pid, int *status, int options)'),
   strerror: lib.func('const char *strerror(int errnum)'),
   socket: lib.func('int socket(int domain, int type, int protocol)'),
+  bind: lib.func('int bind(int sockfd, const void *addr, uint32_t addrlen)'),
   ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)'),
   close: lib.func('int close(int fd)'),
   setsid: lib.func('int setsid(void)'),
@@ -105,6 +106,7 @@ export const WNOWAIT = 0x01000000;
 // socket(2), and the ioctl(2)s that read and set a network interface's flags
 // (they take a struct ifreq: the interface's name, then its flags).
 export const AF_INET = 2;
+export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_CLOEXEC = 0x80000;
 export const SIOCGIFFLAGS = 0x8913;
@@ -256,6 +258,15 @@ export function waitpid(pid: number, options: number): number {
 
 export function socket(domain: number, type: number, protocol = 0): number {
   return check('socket', c.socket(domain, type, protocol));
+}
+
+/** bind(2) an AF_INET socket to `address` ("0.0.0.0": every address of the host) and `port`. */
+export function bindInet(fd: number, address: string, port: number): void {
+  const sockaddr = Buffer.alloc(16); // struct sockaddr_in: family, port, address (network order), padding
+  sockaddr.writeUInt16LE(AF_INET, 0);
+  sockaddr.writeUInt16BE(port, 2);
+  sockaddr.set(address.split('.').map(Number), 4);
+  check(`bind ${address}:${port}`, c.bind(fd, sockaddr, sockaddr.length));
 }
 
 /** ioctl(fd, request, buffer): the kernel reads and may write `buffer` in place. */

@@ -1,4 +1,4 @@
-// npm run clean's part for step 12: the rules of published ports whose runtime died
+// npm run clean's part for steps 12+: the rules of published ports whose runtime died
 // (SIGKILL), and, once no container is left on it, the bridge and the nftables table,
 // as docker removes docker0 only when told. Under the network's lock: no runtime
 // creates the bridge or leases an address meanwhile.
@@ -6,9 +6,8 @@ import { existsSync } from 'node:fs';
 import { BRIDGE } from './bridge.ts';
 import { restoreForwarding } from './forwarding.ts';
 import { ip } from './ip.ts';
-import { clearDeadLeases, leasedAddresses } from './leases.ts';
+import { clearDeadLeases, leasedAddresses, NETWORK_DIR, withNetworkLock } from './leases.ts';
 import { interfaceAddress } from './links.ts';
-import { NETWORK_DIR, withNetworkLock } from './lock.ts';
 import { nft, TABLE } from './nft.ts';
 
 /** Remove what no running container uses; one line for each thing removed. */
@@ -19,7 +18,8 @@ export function removeUnusedNetwork(): string[] {
     const removed: string[] = [];
     const leased = new Set(leasedAddresses());
     const hasTable = nft(`list tables`).includes(`table ip ${TABLE}\n`);
-    if (hasTable) {
+    // The chain of published ports, once a step 13 has made it (step 12's table has none).
+    if (hasTable && nft(`list table ip ${TABLE}`).includes('chain published {')) {
       // "tcp dport 8080 dnat to 10.201.0.2:80 comment "<id>" # handle 7"
       const dead = nft(`list chain ip ${TABLE} published`, ['--handle'])
         .split('\n')

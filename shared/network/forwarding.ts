@@ -5,7 +5,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from '../kernel/files.ts';
 import { fsError } from '../kernel/libc.ts';
-import { NETWORK_DIR } from './lock.ts';
+import { NETWORK_DIR } from './leases.ts';
 
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 const WAS_OFF = `${NETWORK_DIR}/forwarding-was-off`;

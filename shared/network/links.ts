@@ -1,6 +1,5 @@
-// What step 11's veth pair needs besides the `ip` commands it shows: an address no one
-// else on the host uses, its end brought up, and a moment's wait until the pair carries
-// traffic.
+// A network link (a veth end, the bridge), besides the `ip` commands the steps show:
+// brought up, its address read, and a moment's wait until it carries traffic.
 
 import { InterfaceRequest } from '../kernel/ifreq.ts';
 import {
@@ -18,35 +17,6 @@ import {
 } from '../kernel/libc.ts';
 import { sleep } from '../kernel/sleep.ts';
 import { RuntimeError, SyscallError } from '../runtime/errors.ts';
-import { ip } from './ip.ts';
-import { freeSubnet, parseAddresses, type Subnet, usersOf } from './subnets.ts';
-
-const listing = (commands: string[]) => parseAddresses(ip(commands, ['-o', '-4']));
-
-/**
- * Settle the /30 of `hostEnd`, which holds `chosen`, given the host's addresses as `ip -o
- * -4 addr show` listed them, ours among them. If another interface overlaps it (a network
- * of the host's own, or another runtime's end that chose the same /30 at the same moment:
- * the kernel lets two interfaces hold one address), move to a free one, searched from a
- * random start (the one that looks last sees both, so two never keep one). Our end is
- * still down meanwhile: the address of a down interface routes nothing.
- */
-export function settleSubnet(hostEnd: string, chosen: Subnet, addresses: string): Subnet {
-  let current = chosen;
-  let seen = parseAddresses(addresses);
-  while (usersOf(seen, current.index).some((name) => name !== hostEnd)) {
-    const anywhere = Math.floor(Math.random() * 2 ** 32)
-      .toString(16)
-      .padStart(8, '0');
-    const next = freeSubnet(
-      anywhere,
-      seen.filter(({ name }) => name !== hostEnd),
-    );
-    seen = listing([`addr del ${current.host}/30 dev ${hostEnd}`, `addr add ${next.host}/30 dev ${hostEnd}`, 'addr show']);
-    current = next;
-  }
-  return current;
-}
 
 /** `ip link set <name> up`, minus the program: the two ioctl(2)s of step 07. */
 export function bringUp(name: string): void {

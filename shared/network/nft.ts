@@ -9,8 +9,17 @@ export const TABLE = 'container-from-scratch';
 
 /** Run an nft script ("add rule ...", "table ip t { ... }"); return what nft prints. */
 export function nft(script: string, options: string[] = []): string {
+  return run([...options, '-f', '-'], script);
+}
+
+/** Apply a step's ruleset file, its variables given: `nft -D NAME=value ... -f <file>`. */
+export function nftFile(file: string, defines: Record<string, string>): string {
+  return run([...Object.entries(defines).flatMap(([name, value]) => ['-D', `${name}=${value}`]), '-f', file]);
+}
+
+function run(args: string[], input = ''): string {
   try {
-    return execFileSync('nft', [...options, '-f', '-'], { input: script, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    return execFileSync('nft', args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (error) {
     const { code, stderr, status } = error as NodeJS.ErrnoException & { stderr?: string; status?: number };
     if (code === 'ENOENT') throw new RuntimeError('nft: not found: install nftables (sudo apt-get install nftables)');

@@ -9,19 +9,17 @@
 // kernel then refuses the port to everyone else, another container's runtime or a
 // program the host starts later (EADDRINUSE: else that program would never see a
 // packet, the DNAT rule sending them all to the container), and lets go of it when the
-// runtime dies, SIGKILL included. No packet reaches the socket itself: DNAT turns each
-// one to the container first. Bound before anything is made: a refused port leaves
-// nothing behind.
+// runtime dies, SIGKILL included. The socket is only bound, never listening: DNAT turns
+// every packet to the container first. Bound before anything is made: a refused port
+// leaves nothing behind.
 //
 // The DNAT rules of a container's published ports go when its runtime ends: nft echoed
 // each rule it added with its handle ("... # handle 7"), the one name a rule has, and
 // `delete rule ... handle 7` removes it. A runtime killed with SIGKILL cannot: its
 // lease says so, and npm run clean removes its rules (cleanup.ts).
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
-import { fsError } from '../kernel/libc.ts';
-import { RuntimeError } from '../runtime/errors.ts';
+import { AF_INET, bindInet, close, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_STREAM, socket } from '../kernel/libc.ts';
+import { RuntimeError, SyscallError } from '../runtime/errors.ts';
 import { atExit } from '../runtime/exit.ts';
 import type { Lease } from './leases.ts';
 import { nft, TABLE } from './nft.ts';
@@ -58,22 +56,21 @@ export const describePort = ({ hostIp, hostPort, containerPort, protocol }: Port
   `${hostIp || '0.0.0.0'}:${hostPort}->${containerPort}/${protocol}`;
 
 /** Bind every mapping's host port, picking a free one for `-p 80`; the ports, as bound. */
-export async function claimPorts(mappings: PortMapping[]): Promise<PortMapping[]> {
-  const claimed: PortMapping[] = [];
-  for (const mapping of mappings) {
-    const hostPort = mapping.hostPort === 0 ? await holdFreePort(mapping) : await hold(mapping);
-    claimed.push({ ...mapping, hostPort });
-  }
-  return claimed;
+export function claimPorts(mappings: PortMapping[]): PortMapping[] {
+  return mappings.map((mapping) => {
+    const claimed = { ...mapping, hostPort: mapping.hostPort === 0 ? holdFreePort(mapping) : hold(mapping) };
+    if (mapping.hostPort === 0) process.stderr.write(`Published ${describePort(claimed)}\n`); // -p 80: say which
+    return claimed;
+  });
 }
 
 /** As docker: the first free port of the kernel's range for outgoing connections. */
-async function holdFreePort(mapping: PortMapping): Promise<number> {
+function holdFreePort(mapping: PortMapping): number {
   const range = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
   const [low = 32768, high = 60999] = range.trim().split(/\s+/).map(Number);
   for (let port = low; port <= high; port++) {
     try {
-      return await hold({ ...mapping, hostPort: port });
+      return hold({ ...mapping, hostPort: port });
     } catch (error) {
       if (!(error instanceof RuntimeError)) throw error; // anything but "in use"
     }
@@ -81,26 +78,24 @@ async function holdFreePort(mapping: PortMapping): Promise<number> {
   throw new RuntimeError(`no free ${mapping.protocol} port left in ${low}-${high}`);
 }
 
-/** Bind (and for TCP listen on) the mapping's host address and port; resolves to the port. */
-function hold(mapping: PortMapping): Promise<number> {
+/**
+ * Bind a socket to the mapping's host address and port, and keep it (close-on-exec) until
+ * we exit. Bound, never listening, and without SO_REUSEADDR: the kernel refuses the port
+ * to any other bind, even one with SO_REUSEADDR (most servers set it), and a connection
+ * that reaches it before the DNAT rule is refused at once, never left waiting.
+ */
+function hold(mapping: PortMapping): number {
   const { hostIp, hostPort, protocol } = mapping;
-  const options = { host: hostIp || '0.0.0.0', address: hostIp || '0.0.0.0', port: hostPort, exclusive: true };
-  return new Promise((resolve, reject) => {
-    const refuse = (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new RuntimeError(`${describePort(mapping)}: port ${hostPort}/${protocol} is in use on this host`)
-          : fsError(`bind ${options.host}:${hostPort}/${protocol}`, error),
-      );
-    // unref(): the socket never keeps the runtime alive; it closes as the runtime ends.
-    if (protocol === 'tcp') {
-      const server = createServer((connection) => connection.destroy()).once('error', refuse);
-      server.listen({ ...options, backlog: 1 }, () => resolve((server.unref().address() as AddressInfo).port));
-    } else {
-      const socket = createSocket('udp4').once('error', refuse);
-      socket.bind(options, () => resolve(socket.unref().address().port));
-    }
-  });
+  const fd = socket(AF_INET, (protocol === 'tcp' ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC);
+  try {
+    bindInet(fd, hostIp || '0.0.0.0', hostPort);
+  } catch (error) {
+    close(fd);
+    if (error instanceof SyscallError && error.code === 'EADDRINUSE')
+      throw new RuntimeError(`${describePort(mapping)}: port ${hostPort}/${protocol} is in use on this host`);
+    throw error;
+  }
+  return hostPort;
 }
 
 /** As this process ends, remove the rules in `echoed` (nft --echo --handle's output), then clear the lease's mark. */

@@ -2,9 +2,10 @@
 // work from inside. A nameserver on the host's loopback (systemd-resolved's stub,
 // 127.0.0.53; dnsmasq's 127.0.0.1) is the container's own loopback inside, where no
 // one answers: those go, and when none is left, public ones take their place.
-import { chmodSync, chownSync, lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Image } from '../image/store.ts';
+import { writeFile } from '../kernel/files.ts';
 import { fsError } from '../kernel/libc.ts';
 
 const FALLBACK = ['8.8.8.8', '8.8.4.4']; // docker's
@@ -26,7 +27,7 @@ export function containerResolvConf(host: string): string {
  * it become like the image's /etc (likeImageEtc), whose owner could otherwise swap the
  * file for a symlink while root writes it.
  */
-export function upperEtc(upper: string): string {
+function upperEtc(upper: string): string {
   const etc = `${upper}/etc`;
   try {
     mkdirSync(etc, { mode: 0o755 });
@@ -37,7 +38,7 @@ export function upperEtc(upper: string): string {
 }
 
 /** Give upper/etc the mode and owner of the image's /etc: that of its top layer that has one. */
-export function likeImageEtc(etc: string, image: Image): void {
+function likeImageEtc(etc: string, image: Image): void {
   try {
     const found = image.layers.map((layer) => lstatSync(resolve(image.store, layer, 'etc'), { throwIfNoEntry: false })).find(Boolean);
     if (!found?.isDirectory()) return; // none, a symlink or a whiteout: 0755, root's
@@ -46,4 +47,14 @@ export function likeImageEtc(etc: string, image: Image): void {
   } catch (error) {
     throw fsError(`chown ${etc}`, error);
   }
+}
+
+/**
+ * The container's /etc/resolv.conf, in its writable layer (`upper`) before the overlay is
+ * made: written while upper/etc is root's, then given the image's /etc's mode and owner.
+ */
+export function writeResolvConf(upper: string, image: Image): void {
+  const etc = upperEtc(upper);
+  writeFile(`${etc}/resolv.conf`, containerResolvConf(readFileSync('/etc/resolv.conf', 'utf8')));
+  likeImageEtc(etc, image);
 }

@@ -167,7 +167,9 @@ export function parseFlags<F extends Flags>(words: string[], flags: F): { values
   const values: Record<string, unknown> = defaults(flags);
   const shortNames = new Map(Object.entries(flags).flatMap(([name, flag]) => (flag.short ? [[`-${flag.short}`, name]] : [])));
   let index = 0;
-  while (words[index]?.startsWith('--') || shortNames.has(words[index] ?? '')) {
+  // Any word with a dash before the command is an option, as docker run reads it: one
+  // this step does not know (`-p` before step 13) is refused, never run as the command.
+  while (/^-./.test(words[index] ?? '')) {
     // `-p 8080:80` is `--publish 8080:80`
     const typed = words[index++]!;
     const word = shortNames.has(typed) ? `--${shortNames.get(typed)}` : typed;

@@ -1,12 +1,25 @@
 // Waiting for the container's command the way `docker run` does: signals we receive
 // are passed on, and its exit status becomes ours.
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { constants } from 'node:os';
+import type { ProcessSpec } from '../image/config.ts';
 import type { WaitingContainer } from '../userns/start.ts';
 import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_RUNTIME } from './errors.ts';
 import { exit, fail } from './exit.ts';
 import { printable } from './quote.ts';
 import { inTerminalForeground } from './terminal.ts';
+
+/**
+ * Start the container's command, with our stdin, stdout and stderr. With an image's
+ * config (steps 10+): in its environment, its working directory (made if missing, as
+ * docker does) and as its user (root's, 0, if it names none).
+ */
+export function startCommand([file, ...args]: string[], spec?: ProcessSpec): ChildProcess {
+  if (spec) mkdirSync(spec.cwd, { recursive: true });
+  const { env, cwd, uid, gid } = spec ?? {};
+  return spawn(file!, args, { stdio: 'inherit', env, cwd, uid, gid });
+}
 
 /** The signals a user sends to stop or interrupt a container. */
 const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;

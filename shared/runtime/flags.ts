@@ -1,7 +1,7 @@
 // The options of `run`, as docker run names them (shared/runtime/cli.ts parses them):
 //   steps 09+: --memory 64m  --pids 32  --cpus 0.5   (0 = no limit)
 //   steps 10+: --image busybox  --keep
-//   steps 12+: -p 8080:80 (--publish)
+//   steps 13+: -p 8080:80 (--publish)
 import { availableParallelism } from 'node:os';
 import type { Limits } from '../cgroup/lifecycle.ts';
 import { parseReference } from '../image/reference.ts';
@@ -58,7 +58,7 @@ export interface NetworkOptions {
   publish: PortMapping[]; // -p 8080:80, repeatable
 }
 
-/** Step 12+: `-p [HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]`, as docker run's --publish. */
+/** Step 13+: `-p [HOSTIP:][HOSTPORT:]CONTAINERPORT[/tcp|/udp]`, as docker run's --publish. */
 export const NETWORK_FLAGS = {
   publish: {
     short: 'p',

@@ -11,14 +11,21 @@ import { constants, openSync } from 'node:fs';
 import tty from 'node:tty';
 import { ioctl, openPseudoTerminal, TIOCSWINSZ } from '../kernel/libc.ts';
 import { atExit } from './exit.ts';
+import { inTerminalForeground } from './terminal.ts';
 
-interface ContainerTerminal {
+export interface ContainerTerminal {
   slave: number; // the container's end, to give it as its stdio (then close it here)
   drained: Promise<void>; // once the container's end is closed everywhere and all it wrote is out
 }
 
-/** Open the container's terminal and start relaying; ours goes raw until we exit. */
-export function openContainerTerminal(): ContainerTerminal {
+/**
+ * On our terminal, open the container's and start relaying (ours goes raw until we
+ * exit); when ours is not a terminal (a pipe, a file), or not ours now, none: undefined.
+ */
+export function openContainerTerminal(): ContainerTerminal | undefined {
+  // In the background of our terminal (`... &`), none either: setting ours raw would
+  // stop us (SIGTTOU), and what we relayed would be read by no one.
+  if (!process.stdin.isTTY || !process.stdout.isTTY || !inTerminalForeground()) return undefined;
   const { master, slavePath } = openPseudoTerminal();
   // O_NOCTTY: it is the container's first process that makes it its controlling terminal.
   const slave = openSync(slavePath, constants.O_RDWR | constants.O_NOCTTY);

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { holdLock } from '../kernel/locks.ts';
 import { RuntimeError } from '../runtime/errors.ts';
 
-interface HostIds {
+export interface HostIds {
   uid: number; // root in the container is this uid on the host
   gid: number;
   count: number; // IDs mapped: 0..count-1 inside are uid..uid+count-1 outside

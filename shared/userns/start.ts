@@ -26,7 +26,7 @@ import { compileCacheEnv } from '../runtime/compile-cache.ts';
 import { AlreadyReported, RuntimeError } from '../runtime/errors.ts';
 import { atExit } from '../runtime/exit.ts';
 import { KEEP_PATHS, PROJECT_DIR, throughProjectDir } from '../runtime/project-dir.ts';
-import { openContainerTerminal } from '../runtime/pty.ts';
+import type { ContainerTerminal } from '../runtime/pty.ts';
 import { terminalEnv } from '../runtime/terminal.ts';
 
 /** unshare(1)'s options for our CLONE_NEW* flags (a mask). */
@@ -59,15 +59,15 @@ export interface WaitingContainer {
  * Spawn node `file` (by its path, process.execPath: /proc/self/exe would be the shell
  * that runs it) with `args`, its script first, in a new user namespace plus the namespaces in `flags`, as
  * the host user `owner` when we are root. Resolves once the namespaces exist, with the
- * first process waiting: nothing of `file` runs before start(). `env`: the environment
- * it starts with, ours unless the container has its own (a pulled image's).
+ * first process waiting: nothing of `file` runs before start(). `terminal`: its stdio, if
+ * it has a terminal of its own (shared/runtime/pty.ts); `env`: the environment it starts
+ * with, ours unless the container has its own (a pulled image's).
  */
 export function startInUserNamespace(
   file: string,
   args: string[],
   flags: number,
-  owner: { uid: number; gid: number },
-  env: NodeJS.ProcessEnv = process.env,
+  { terminal, env = process.env, ...owner }: { uid: number; gid: number; terminal?: ContainerTerminal; env?: NodeJS.ProcessEnv },
 ): Promise<WaitingContainer> {
   refuseIfRestricted();
   // setpriv --pdeathsig: should we be killed (SIGKILL leaves us no time to pass it
@@ -83,8 +83,6 @@ export function startInUserNamespace(
   // Each program by its path on our PATH: `env` may have another PATH, or none.
   const unshare = [onPath('busybox'), 'unshare', ...unshareOptions(flags), '--', '/bin/sh', '-c', WAIT_FOR_MAPS, 'sh', ...node];
   const ignore = [onPath('env'), '--ignore-signal=INT,QUIT,TERM,HUP'];
-  // On our terminal, a terminal of its own (shared/runtime/pty.ts); otherwise none at all.
-  const terminal = process.stdin.isTTY && process.stdout.isTTY ? openContainerTerminal() : undefined;
   const stdio: StdioOptions = terminal
     ? [terminal.slave, terminal.slave, process.stderr.isTTY ? terminal.slave : 'inherit', 'pipe', 'pipe']
     : ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'];

@@ -1,9 +1,7 @@
-// Step 02: the command gets a new UTS namespace (hostname and NIS domain name).
-//   node steps/02-uts/main.ts run <cmd> <args>    (npm run step:2 -- <cmd> <args>)
-// The child starts with a copy of the host's hostname; changing it inside no longer
-// changes the host's. Everything else (processes, files, mounts) is still shared.
-
-import { CLONE_NEWUTS } from '../../shared/kernel/libc.ts';
+// Step 02: the command gets a new UTS namespace (hostname and NIS domain name): it starts
+// with a copy of the host's hostname, and changing it inside no longer changes the
+// host's. Everything else (processes, files, mounts) is still shared.
+import * as libc from '../../shared/kernel/libc.ts';
 import { spawnInNamespaces } from '../../shared/kernel/namespaces.ts';
 import { announce, main } from '../../shared/runtime/cli.ts';
 import { exitWith } from '../../shared/runtime/command.ts';
@@ -13,5 +11,5 @@ main({ run });
 function run(command: string[]): void {
   announce(command);
   const [file, ...args] = command;
-  exitWith(spawnInNamespaces(file!, args, CLONE_NEWUTS));
+  exitWith(spawnInNamespaces(file!, args, libc.CLONE_NEWUTS));
 }

@@ -1,16 +1,14 @@
-// Step 05: the child changes its root directory to the container's root filesystem
-// (chroot) and mounts a fresh /proc there, which shows only the new PID namespace.
-//   node steps/05-chroot-proc/main.ts run <cmd> <args>    (npm run step:5 -- <cmd> <args>)
-// As in the article there is no mount namespace yet, so that proc mount is made in the
-// host's mount table and stays there after the container exits (see `grep proc
-// /proc/mounts` on the host). And root inside a chroot can still climb out of it.
-import { spawn } from 'node:child_process';
+// Step 05: the child changes its root directory to the container's (chroot) and mounts
+// there a /proc that shows only its PID namespace. With no mount namespace yet, that
+// mount stays in the host's table after the container ends; and root can leave a chroot.
 import { ensureRootfs } from '../../shared/image/rootfs.ts';
-import { CLONE_NEWPID, CLONE_NEWUTS, chroot, mount, sethostname } from '../../shared/kernel/libc.ts';
+import * as libc from '../../shared/kernel/libc.ts';
 import { spawnInNamespaces } from '../../shared/kernel/namespaces.ts';
 import { announce, type ChildOptions, main } from '../../shared/runtime/cli.ts';
-import { exitWith } from '../../shared/runtime/command.ts';
+import { exitWith, startCommand } from '../../shared/runtime/command.ts';
 import { superviseAsInit } from '../../shared/runtime/init.ts';
+
+const HOSTNAME = 'container-demo';
 
 main({ run, child });
 
@@ -21,21 +19,24 @@ function run(command: string[]): void {
   const child = spawnInNamespaces(
     '/proc/self/exe',
     [import.meta.filename, 'child', `--root=${rootfs}`, '--', ...command],
-    CLONE_NEWUTS | CLONE_NEWPID,
+    libc.CLONE_NEWUTS | libc.CLONE_NEWPID,
   );
   exitWith(child);
 }
 
 function child(command: string[], { root }: ChildOptions): void {
   announce(command);
-  sethostname('container-demo');
-  // Every module this process needs is loaded by now: after chroot, the project's
-  // files are out of sight.
-  chroot(root);
-  process.chdir('/');
-  mount('proc', '/proc', 'proc', 0);
-  const [file, ...args] = command;
-  const started = spawn(file!, args, { stdio: 'inherit' });
+  libc.sethostname(HOSTNAME);
+  chrootInto(root);
+  const started = startCommand(command);
   superviseAsInit(started); // the duties of a container's first process: shared/runtime/init.ts
   exitWith(started);
+}
+
+/** Step 05: the root filesystem as `/` (chroot), and in it a /proc of the new PID namespace. */
+function chrootInto(root: string): void {
+  // Every module this process needs is loaded by now: after chroot, the project's files are out of sight.
+  libc.chroot(root);
+  process.chdir('/');
+  libc.mount('proc', '/proc', 'proc', 0);
 }

@@ -1,30 +1,15 @@
-// Step 06: a mount namespace. The child's mounts are its own: none propagates back to
-// the host, and it pivot_roots into the root filesystem, which unmounts the host's
-// whole tree in the container instead of merely hiding it (chroot).
-//   node steps/06-mount-ns/main.ts run <cmd> <args>    (npm run step:6 -- <cmd> <args>)
-// The proc mount no longer stays on the host, the host's mount table is out of sight,
-// and `escape-chroot` (in the root filesystem: it escapes step 05) finds no way out.
-// IPC objects and the network are still the host's.
-import { spawn } from 'node:child_process';
+// Step 06: a mount namespace. The child's mounts are its own, none propagates back to the
+// host, and pivot_root unmounts the host's whole tree in the container instead of hiding
+// it: the proc mount no longer stays behind, and `escape-chroot` finds no way out.
 import { flushCompileCache } from 'node:module';
 import { ensureRootfs } from '../../shared/image/rootfs.ts';
-import {
-  CLONE_NEWNS,
-  CLONE_NEWPID,
-  CLONE_NEWUTS,
-  MNT_DETACH,
-  MS_BIND,
-  MS_PRIVATE,
-  MS_REC,
-  mount,
-  pivotRoot,
-  sethostname,
-  umount2,
-} from '../../shared/kernel/libc.ts';
+import * as libc from '../../shared/kernel/libc.ts';
 import { spawnInNamespaces } from '../../shared/kernel/namespaces.ts';
 import { announce, type ChildOptions, main } from '../../shared/runtime/cli.ts';
-import { exitWith } from '../../shared/runtime/command.ts';
+import { exitWith, startCommand } from '../../shared/runtime/command.ts';
 import { superviseAsInit } from '../../shared/runtime/init.ts';
+
+const HOSTNAME = 'container-demo';
 
 main({ run, child });
 
@@ -35,34 +20,32 @@ function run(command: string[]): void {
   const child = spawnInNamespaces(
     '/proc/self/exe',
     [import.meta.filename, 'child', `--root=${rootfs}`, '--', ...command],
-    CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS,
+    libc.CLONE_NEWUTS | libc.CLONE_NEWPID | libc.CLONE_NEWNS,
   );
   exitWith(child);
 }
 
 function child(command: string[], { root }: ChildOptions): void {
   announce(command);
-  sethostname('container-demo');
-  // The new mount namespace starts with copies of the host's mounts, and where the
-  // host's are "shared" (systemd makes / shared) each copy is a *peer*: a mount made
-  // under one appears under the other. MS_PRIVATE, recursively, cuts every link.
-  mount(null, '/', null, MS_REC | MS_PRIVATE);
-  mount('proc', `${root}/proc`, 'proc', 0); // this PID namespace's /proc, in the new root
-  // pivot_root wants the new root to be a mount point: bind-mount it onto itself.
-  mount(root, root, null, MS_BIND | MS_REC);
-  // Node writes what it compiled (NODE_COMPILE_CACHE) as it exits, when the cache is
-  // out of sight: now, then. Every module this process needs is loaded by now.
-  flushCompileCache();
-  // pivot_root(".", "."): the new root becomes `/`, and the old root is stacked on top
-  // of it, at the same place. No "put_old" directory is needed (and none is left in the
-  // root filesystem). Then peel the old root off, with every mount under it: lazily
-  // (MNT_DETACH), since the host's mounts may be busy. Nothing above `/` is left.
-  process.chdir(root);
-  pivotRoot('.', '.');
-  umount2('.', MNT_DETACH);
-  process.chdir('/');
-  const [file, ...args] = command;
-  const started = spawn(file!, args, { stdio: 'inherit' });
+  libc.sethostname(HOSTNAME);
+  pivotInto(root);
+  const started = startCommand(command);
   superviseAsInit(started); // the duties of a container's first process: shared/runtime/init.ts
   exitWith(started);
+}
+
+/** Step 06: the root filesystem as `/`, and the host's whole tree unmounted (pivot_root). */
+function pivotInto(root: string): void {
+  // The mount namespace's mounts start as copies of the host's, maybe linked to them
+  // ("shared": a mount under one appears under the other). MS_PRIVATE cuts every link.
+  libc.mount(null, '/', null, libc.MS_REC | libc.MS_PRIVATE);
+  libc.mount('proc', `${root}/proc`, 'proc', 0); // this PID namespace's /proc, in the new root
+  libc.mount(root, root, null, libc.MS_BIND | libc.MS_REC); // pivot_root wants a mount point
+  flushCompileCache(); // Node writes its compile cache as it exits, when it is out of sight: now, then
+  // pivot_root(".", "."): the new root becomes `/`, the old one is stacked on top of it.
+  // Then peel the old one off, with every mount under it (lazily: they may be busy).
+  process.chdir(root);
+  libc.pivotRoot('.', '.');
+  libc.umount2('.', libc.MNT_DETACH);
+  process.chdir('/');
 }

@@ -1,11 +1,12 @@
 import { describe, expect, inject, it } from 'vitest';
-import { START, value } from '../background.ts';
-import { stepsWhere } from '../expectations.ts';
-import { WORLD } from '../probes.ts';
-import { inSandbox, TIME_SCALE } from '../sandbox.ts';
+import { EXPECTED, stepsWhere } from '../course/expectations.ts';
+import { WORLD } from '../course/probes.ts';
+import { START } from '../harness/background.ts';
+import { value } from '../harness/outcome.ts';
+import { inSandbox, TIME_SCALE } from '../harness/sandbox.ts';
 
 // Bash for the sandbox, which is the host here, with an "outside world" of its own
-// (test/probes.ts's WORLD: 203.0.113.2, a web server, no route to the containers).
+// (test/course/probes.ts's WORLD: 203.0.113.2, a web server, no route to the containers).
 // `network` lists what the bridge network holds besides the bridge and the table, which
 // stay by design: veth ends, addresses, leases in use, rules of published ports. `gone`
 // waits (the kernel destroys a dead container's veth pair in the background), then lists.
@@ -23,11 +24,13 @@ page() { timeout ${5 * TIME_SCALE} busybox wget -q -O - "$@" 2>&1; }
 SERVE='echo "hello-from-$(hostname)-$(ip -4 -o addr show eth0 | awk "{print \$4}")" >/tmp/index.html; httpd -p 80 -h /tmp && echo started; exec sleep 1000'
 `;
 
-for (const step of stepsWhere('reaches-other-container')) {
+const bridgeSteps = stepsWhere('reaches-other-container');
+for (const step of bridgeSteps) {
   const sandbox = (script: string, timeoutMs = 30_000) =>
     inSandbox(START + WORLD + HELPERS + script, { step, timeoutMs, ...inject('sandbox') });
+  const publishes = EXPECTED[step]!['publishes-port'];
 
-  describe.concurrent(`step ${step}: a bridge, NAT, DNS, published ports`, () => {
+  describe.concurrent(`step ${step}: a bridge, NAT, DNS`, () => {
     it('the world is reached through the NAT, as the host; two containers talk by address; nothing left after', async () => {
       const outcome = await sandbox(String.raw`
         echo "direct=$(world ip route get 10.201.0.2 2>&1 | grep -c unreachable)"  # the world has no route back
@@ -58,27 +61,6 @@ for (const step of stepsWhere('reaches-other-container')) {
       expect(value(outcome, 'bridge')).toBe('10.201.0.1/16'); // kept, as docker0
     });
 
-    it('a published port answers from the world, from localhost, from another container (hairpin); the rules go with it', async () => {
-      const outcome = await sandbox(String.raw`
-        start -p 8080:80 -p 127.0.0.1:9090:80 sh -c "$SERVE"
-        echo "world=$(world sh -c 'timeout ${5 * TIME_SCALE} busybox wget -q -O - http://203.0.113.1:8080/')"
-        echo "localhost=$(page http://127.0.0.1:8080/)"
-        echo "local_only=$(page http://127.0.0.1:9090/)"
-        echo "local_only_from_world=$(world sh -c 'timeout ${5 * TIME_SCALE} busybox wget -q -O - http://203.0.113.1:9090/ 2>&1 | grep -c refused')"
-        echo "rules=$(nft list chain ip container-from-scratch published | grep -c dnat)"
-        run sh -c 'echo "hairpin=$(timeout ${5 * TIME_SCALE} wget -q -O - http://203.0.113.1:8080/)"'
-        kill -TERM $runtime; wait $runtime; echo "status=$?"
-        echo "left=$(gone)"`);
-      expect(value(outcome, 'world'), outcome.stdout + outcome.stderr).toMatch(/^hello-from-container-demo-10\.201\.0\.\d+\/16$/);
-      expect(value(outcome, 'localhost')).toBe(value(outcome, 'world'));
-      expect(value(outcome, 'local_only')).toBe(value(outcome, 'world'));
-      expect(value(outcome, 'local_only_from_world')).toBe('1');
-      expect(value(outcome, 'rules')).toBe('2');
-      expect(value(outcome, 'hairpin')).toBe(value(outcome, 'world'));
-      expect(value(outcome, 'status')).toBe('143');
-      expect(value(outcome, 'left')).toBe('');
-    });
-
     // The review's attacks on the host: a LAN neighbour (192.0.2.2, the sandbox host its
     // router) and a container, each trying what the host must not let through.
     it('the host forwards nothing but its containers: not a neighbour into its other networks, nor to an unpublished port, nor to 127.0.0.1', async () => {
@@ -89,12 +71,12 @@ for (const step of stepsWhere('reaches-other-container')) {
         lan() { ip netns exec lan "$@"; }
         fetch() { lan timeout ${2 * TIME_SCALE} busybox wget -q -O - "$1" 2>/dev/null | grep -c "$2"; }
         echo "world_before=$(fetch http://203.0.113.2/ hello-from-world)"
-        start -p 8080:80 -p 127.0.0.1:9090:80 sh -c "$SERVE"
-        c=$(page http://127.0.0.1:8080/ | sed -n 's|.*-\(10\.201\.[0-9.]*\)/16$|\1|p')
+        start ${publishes ? '-p 8080:80 -p 127.0.0.1:9090:80' : ''} sh -c "$SERVE"
+        c=$(ls /run/container-from-scratch/bridge/leases/) # the container's address
         echo "world_during=$(fetch http://203.0.113.2/ hello-from-world)" # into another network of the host's
         ip -n lan route add 10.201.0.0/16 via 192.0.2.1
         echo "unpublished=$(fetch "http://$c:80/" hello-from)" # straight to the container's address
-        echo "published=$(fetch http://192.0.2.1:8080/ hello-from)"
+        echo "published=$(fetch http://192.0.2.1:8080/ hello-from)" # 0 where nothing is published
         # 127.0.0.1 through the host: the neighbour's own 127.0.0.1 gone, route_localnet to send it
         ip -n lan addr del 127.0.0.1/8 dev lo; lan sysctl -qw net.ipv4.conf.eth0.route_localnet=1
         ip -n lan route add 127.0.0.1/32 via 192.0.2.1 dev eth0
@@ -107,7 +89,7 @@ for (const step of stepsWhere('reaches-other-container')) {
         node scripts/clean.ts | grep -c 'forwarding back off' | sed 's/^/restored=/'
         echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"`);
       expect(value(outcome, 'world_before'), outcome.stdout + outcome.stderr).toBe('0');
-      expect(value(outcome, 'published')).toBe('1');
+      expect(value(outcome, 'published')).toBe(publishes ? '1' : '0');
       expect(value(outcome, 'world_during')).toBe('0');
       expect(value(outcome, 'unpublished')).toBe('0');
       expect(value(outcome, 'local_only')).toBe('0');
@@ -152,54 +134,20 @@ for (const step of stepsWhere('reaches-other-container')) {
       expect(value(outcome, 'victim')).toBe('host-file');
     });
 
-    // One line, status 125, the command never runs, nothing left: not a veth, a lease, a rule.
-    it('a port already published, or busy on the host; held from programs started later; -p 80 picks one', async () => {
+    // `nft flush ruleset` (or a restart of nftables) takes the course's table, not the bridge.
+    it('a bridge whose table was flushed: refused in one line (never run open); clean removes the bridge', async () => {
       const outcome = await sandbox(String.raw`
-        start -p 8080:80 sh -c "$SERVE"
-        echo "late_service=$(busybox nc -l -p 8080 </dev/null 2>&1)"
-        run -p 8080:80 sh -c 'echo command-ran' 2>"$SANDBOX_DIR/e1"; echo "published=$?"; echo "published_err=$(grep -v '^Running' "$SANDBOX_DIR/e1")"
-        busybox nc -l -p 7070 & server=$!
-        wait_until 'the host program on 7070' listening 7070
-        run -p 7070:80 sh -c 'echo command-ran' 2>"$SANDBOX_DIR/e2"; echo "busy=$?"; echo "busy_err=$(grep -v '^Running' "$SANDBOX_DIR/e2")"
-        kill $server
-        run -p 80 sh -c 'echo ran' 2>"$SANDBOX_DIR/e3"; echo "auto=$?"; echo "auto_err=$(grep -v '^Running' "$SANDBOX_DIR/e3")"
-        kill -TERM $runtime; wait $runtime
-        echo "left=$(gone)"
-        echo "layers=$(ls "$CONTAINER_STATE/containers" 2>/dev/null | wc -l)"`);
-      expect(outcome.stdout, outcome.stderr).not.toContain('command-ran');
-      expect(value(outcome, 'published')).toBe('125');
-      expect(value(outcome, 'published_err')).toBe('0.0.0.0:8080->80/tcp: port 8080/tcp is in use on this host');
-      expect(value(outcome, 'late_service')).toBe('nc: bind: Address already in use'); // docker's proxy holds it too
-      expect(value(outcome, 'busy')).toBe('125');
-      expect(value(outcome, 'busy_err')).toBe('0.0.0.0:7070->80/tcp: port 7070/tcp is in use on this host');
-      expect(value(outcome, 'auto')).toBe('0');
-      expect(value(outcome, 'auto_err')).toBe('Published 0.0.0.0:32768->80/tcp');
-      expect(value(outcome, 'left')).toBe('');
-      expect(value(outcome, 'layers')).toBe('0');
-    });
-
-    it('the runtime killed with SIGKILL: its rules stay, its address waits; npm run clean removes them, then the bridge and table', async () => {
-      const outcome = await sandbox(String.raw`
-        start -p 8080:80 sh -c 'echo started; exec sleep 1000'
-        kill -KILL $runtime; wait $runtime 2>/dev/null
-        no_veth() { ! ip -o link show | grep -q ': cfs-'; }
-        wait_until 'the veth pair to go' no_veth
-        echo "after_kill=$(nft list chain ip container-from-scratch published | grep -c dnat)"
-        run -p 8080:80 sh -c 'ip -4 -o addr show eth0 | awk "{print \"next=\" \$4}"' 2>/dev/null
-        node scripts/clean.ts | grep -E 'removed the (rule|bridge|nftables)' | sed 's/^ */cleaned=/'
-        echo "table=$(nft list tables | grep -c container-from-scratch)"
-        echo "bridge=$(ip -o link show cfs0 2>/dev/null | wc -l)"
-        echo "left=$(gone)"`);
-      expect(value(outcome, 'after_kill'), outcome.stdout + outcome.stderr).toBe('1');
-      expect(value(outcome, 'next')).toBe('10.201.0.3/16'); // not .2: rules may still send packets there
-      expect(outcome.stdout.match(/^cleaned=.*/gm)).toEqual([
-        expect.stringMatching(/^cleaned=removed the rule tcp dport 8080 dnat to 10\.201\.0\.2:80 comment "[0-9a-f]{12}"$/),
-        'cleaned=removed the bridge cfs0',
-        'cleaned=removed the nftables table ip container-from-scratch',
-      ]);
-      expect(value(outcome, 'table')).toBe('0');
-      expect(value(outcome, 'bridge')).toBe('0');
-      expect(value(outcome, 'left')).toBe('');
+        run true 2>/dev/null; nft flush ruleset
+        run sh -c 'echo command-ran' 2>"$SANDBOX_DIR/e"; echo "status=$?"; echo "err=$(grep -v '^Running' "$SANDBOX_DIR/e")"
+        node scripts/clean.ts | grep -c 'removed the bridge' | sed 's/^/cleaned=/'
+        run true 2>/dev/null; echo "again=$?"`);
+      expect(value(outcome, 'status'), outcome.stdout + outcome.stderr).toBe('125');
+      expect(outcome.stdout).not.toContain('command-ran');
+      expect(value(outcome, 'err')).toBe(
+        'the bridge cfs0 has lost its nftables table container-from-scratch: stop its containers, then sudo npm run clean',
+      );
+      expect(value(outcome, 'cleaned')).toBe('1');
+      expect(value(outcome, 'again')).toBe('0');
     });
 
     it('no nft on the machine: one line that says to install nftables, status 125, no bridge left', async () => {
@@ -217,8 +165,104 @@ for (const step of stepsWhere('reaches-other-container')) {
     });
   });
 
+  if (publishes) {
+    describe.concurrent(`step ${step}: published ports`, () => {
+      it('a published port answers from the world, from localhost, from another container (hairpin); the rules go with it', async () => {
+        const outcome = await sandbox(String.raw`
+          start -p 8080:80 -p 127.0.0.1:9090:80 sh -c "$SERVE"
+          echo "world=$(world sh -c 'timeout ${5 * TIME_SCALE} busybox wget -q -O - http://203.0.113.1:8080/')"
+          echo "localhost=$(page http://127.0.0.1:8080/)"
+          echo "local_only=$(page http://127.0.0.1:9090/)"
+          echo "local_only_from_world=$(world sh -c 'timeout ${5 * TIME_SCALE} busybox wget -q -O - http://203.0.113.1:9090/ 2>&1 | grep -c refused')"
+          echo "rules=$(nft list chain ip container-from-scratch published | grep -c dnat)"
+          run sh -c 'echo "hairpin=$(timeout ${5 * TIME_SCALE} wget -q -O - http://203.0.113.1:8080/)"'
+          kill -TERM $runtime; wait $runtime; echo "status=$?"
+          echo "left=$(gone)"`);
+        expect(value(outcome, 'world'), outcome.stdout + outcome.stderr).toMatch(/^hello-from-container-demo-10\.201\.0\.\d+\/16$/);
+        expect(value(outcome, 'localhost')).toBe(value(outcome, 'world'));
+        expect(value(outcome, 'local_only')).toBe(value(outcome, 'world'));
+        expect(value(outcome, 'local_only_from_world')).toBe('1');
+        expect(value(outcome, 'rules')).toBe('2');
+        expect(value(outcome, 'hairpin')).toBe(value(outcome, 'world'));
+        expect(value(outcome, 'status')).toBe('143');
+        expect(value(outcome, 'left')).toBe('');
+      });
+
+      // One line, status 125, the command never runs, nothing left: not a veth, a lease, a rule.
+      // A learner runs the steps in order: step 12 made the bridge and its table, without
+      // the chains of published ports, and the bridge stays. This step adds them, once.
+      it('on a bridge an earlier step made: the chains of published ports are added to its table once', async () => {
+        const before = bridgeSteps.filter((other) => !EXPECTED[other]!['publishes-port']).at(-1)!;
+        const outcome = await sandbox(String.raw`
+          node "$REPO/steps/${before}/main.ts" run true 2>/dev/null; echo "earlier=$?"
+          start -p 8080:80 sh -c "$SERVE"
+          echo "localhost=$(page http://127.0.0.1:8080/ | grep -c hello-from)"
+          run -p 8081:80 true 2>/dev/null; echo "second=$?"
+          echo "jumps=$(nft list chain ip container-from-scratch prerouting | grep -c 'jump published')"
+          kill -TERM $runtime; wait $runtime
+          node scripts/clean.ts >/dev/null; echo "table=$(nft list tables | grep -c container-from-scratch)"`);
+        expect(value(outcome, 'earlier'), outcome.stdout + outcome.stderr).toBe('0');
+        expect(value(outcome, 'localhost')).toBe('1');
+        expect(value(outcome, 'second')).toBe('0');
+        expect(value(outcome, 'jumps')).toBe('1');
+        expect(value(outcome, 'table')).toBe('0');
+      });
+
+      it('a port already published, or busy on the host; held from programs started later; -p 80 picks one', async () => {
+        const outcome = await sandbox(String.raw`
+          start -p 8080:80 sh -c "$SERVE"
+          echo "late_service=$(busybox nc -l -p 8080 </dev/null 2>&1)"
+          run -p 8080:80 sh -c 'echo command-ran' 2>"$SANDBOX_DIR/e1"; echo "published=$?"; echo "published_err=$(grep -v '^Running' "$SANDBOX_DIR/e1")"
+          busybox nc -l -p 7070 & server=$!
+          wait_until 'the host program on 7070' listening 7070
+          run -p 7070:80 sh -c 'echo command-ran' 2>"$SANDBOX_DIR/e2"; echo "busy=$?"; echo "busy_err=$(grep -v '^Running' "$SANDBOX_DIR/e2")"
+          kill $server
+          run -p 80 sh -c 'echo ran' 2>"$SANDBOX_DIR/e3"; echo "auto=$?"; echo "auto_err=$(grep -v '^Running' "$SANDBOX_DIR/e3")"
+          kill -TERM $runtime; wait $runtime
+          echo "left=$(gone)"
+          echo "layers=$(ls "$CONTAINER_STATE/containers" 2>/dev/null | wc -l)"`);
+        expect(outcome.stdout, outcome.stderr).not.toContain('command-ran');
+        expect(value(outcome, 'published')).toBe('125');
+        expect(value(outcome, 'published_err')).toBe('0.0.0.0:8080->80/tcp: port 8080/tcp is in use on this host');
+        expect(value(outcome, 'late_service')).toBe('nc: bind: Address already in use'); // docker's proxy holds it too
+        expect(value(outcome, 'busy')).toBe('125');
+        expect(value(outcome, 'busy_err')).toBe('0.0.0.0:7070->80/tcp: port 7070/tcp is in use on this host');
+        expect(value(outcome, 'auto')).toBe('0');
+        expect(value(outcome, 'auto_err')).toBe('Published 0.0.0.0:32768->80/tcp');
+        expect(value(outcome, 'left')).toBe('');
+        expect(value(outcome, 'layers')).toBe('0');
+      });
+
+      it('the runtime killed with SIGKILL: its rules stay, its address waits; npm run clean removes them, then the bridge and table', async () => {
+        const outcome = await sandbox(String.raw`
+          start -p 8080:80 sh -c 'echo started; exec sleep 1000'
+          kill -KILL $runtime; wait $runtime 2>/dev/null
+          no_veth() { ! ip -o link show | grep -q ': cfs-'; }
+          wait_until 'the veth pair to go' no_veth
+          echo "after_kill=$(nft list chain ip container-from-scratch published | grep -c dnat)"
+          run -p 8080:80 sh -c 'ip -4 -o addr show eth0 | awk "{print \"next=\" \$4}"' 2>/dev/null
+          node scripts/clean.ts | grep -E 'removed the (rule|bridge|nftables)' | sed 's/^ */cleaned=/'
+          echo "table=$(nft list tables | grep -c container-from-scratch)"
+          echo "bridge=$(ip -o link show cfs0 2>/dev/null | wc -l)"
+          echo "left=$(gone)"`);
+        expect(value(outcome, 'after_kill'), outcome.stdout + outcome.stderr).toBe('1');
+        expect(value(outcome, 'next')).toBe('10.201.0.3/16'); // not .2: rules may still send packets there
+        expect(outcome.stdout.match(/^cleaned=.*/gm)).toEqual([
+          expect.stringMatching(/^cleaned=removed the rule tcp dport 8080 dnat to 10\.201\.0\.2:80 comment "[0-9a-f]{12}"$/),
+          'cleaned=removed the bridge cfs0',
+          'cleaned=removed the nftables table ip container-from-scratch',
+        ]);
+        expect(value(outcome, 'table')).toBe('0');
+        expect(value(outcome, 'bridge')).toBe('0');
+        expect(value(outcome, 'left')).toBe('');
+      });
+    });
+  }
+
   // Alone, after the others: twenty runtimes starting at once take every CPU there is,
   // and on an emulated machine the tests beside them would run out of time.
+  // Only for the last step with a bridge: the twenty are the slowest test of all.
+  if (step !== bridgeSteps.at(-1)) continue;
   describe(`step ${step}: a bridge, twenty containers`, () => {
     it('20 containers at once: 20 addresses, all reach the world; nothing left after', { timeout: 120_000 * TIME_SCALE }, async () => {
       const outcome = await sandbox(

@@ -39,7 +39,9 @@ describe('-p, as docker run reads it', () => {
     expect(() => parseFlags(['-p', 'notaport', 'sh'], NETWORK_FLAGS)).toThrow(
       new UsageError(`bad option -p notaport: ${NETWORK_FLAGS.publish.hint}`),
     );
-    expect(parseFlags(['-x', 'sh'], NETWORK_FLAGS).command).toEqual(['-x', 'sh']); // not an option of ours: the command
+    // a dash word we do not know is refused, as docker run refuses it; `--` ends the options
+    expect(() => parseFlags(['-x', 'sh'], NETWORK_FLAGS)).toThrow(new UsageError('unknown option -x'));
+    expect(parseFlags(['--', '-x', 'sh'], NETWORK_FLAGS).command).toEqual(['-x', 'sh']);
   });
 });
 

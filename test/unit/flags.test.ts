@@ -67,6 +67,7 @@ describe('run options', () => {
     [['--image', 'UPPER', 'sh'], /^bad option --image UPPER/],
     [['--keep=maybe', 'sh'], /^bad option --keep=maybe$/],
     [['--frobnicate', '1', 'sh'], /^unknown option --frobnicate$/],
+    [['-p', '8080:80', 'sh'], /^unknown option -p$/], // before step 13: never run as the command
   ])('%j: a usage error', (words, message) => {
     expect(() => parse(...words)).toThrow(UsageError);
     expect(() => parse(...words)).toThrow(message);
