@@ -17,11 +17,6 @@ const LABELS: Record<Page, string[]> = {
   'README.ja.md': ['新しいカーネル呼び出し', '試す', '見えるもの', '差分', 'man ページ'],
 };
 
-// Pages that others were rewriting when the box came in: while such a page has no box
-// at all, its check is a todo, not a failure. Once it has one, it is checked like any
-// other; then its name can go from this list.
-const NOT_YET_BOXED = new Set(['12-bridge', '13-ports']);
-
 const MAX_BOX_LINES = 10; // "about five lines": five items, a few wrapped
 
 const MAN7_LINK = /\]\((https?:\/\/(?:www\.)?man7\.org\/[^)\s]*)\)/g;
@@ -105,10 +100,6 @@ describe('every course page opens with the box', () => {
     for (const { page, file } of pages) {
       const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
       const name = `steps/${step}/${page}`;
-      if (NOT_YET_BOXED.has(step) && !readBox(text)) {
-        it.todo(`${name} (being rewritten: no box yet)`);
-        continue;
-      }
       it(`${name}: the box, and at least one man7.org link`, () => {
         expect(existsSync(file), `${name} is missing`).toBe(true);
         expect(boxProblems(text, page, stepNumber(step)), name).toEqual([]);
