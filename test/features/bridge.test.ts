@@ -19,7 +19,7 @@ network() {
   for f in /run/container-from-scratch/bridge/leases/*; do [ -e "$f" ] && ! flock -n "$f" true && echo "lease $f"; done
 }
 no_network() { [ -z "$(network)" ]; }
-gone() { wait_until -t 5 'the network to go' no_network; network | tr '\n' ' '; }
+gone() { wait_until 'the network to go' no_network; network | tr '\n' ' '; }
 page() { timeout ${5 * TIME_SCALE} busybox wget -q -O - "$@" 2>&1; }
 SERVE='echo "hello-from-$(hostname)-$(ip -4 -o addr show eth0 | awk "{print \$4}")" >/tmp/index.html; httpd -p 80 -h /tmp && echo started; exec sleep 1000'
 `;
