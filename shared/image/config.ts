@@ -21,6 +21,14 @@ export interface ProcessSpec {
   cwd: string;
   uid?: number; // undefined: root's (0)
   gid?: number;
+  security?: Security; // step 14+: what root in the container may still do
+}
+
+/** Step 14+: the capabilities root keeps, whether execve may grant more, the seccomp profile. */
+export interface Security {
+  capabilities: string[]; // CAP_CHOWN, ...
+  noNewPrivileges: boolean;
+  seccomp: string | undefined; // a docker-format profile's path; undefined: no filter (unconfined)
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'; // docker's
@@ -34,16 +42,20 @@ export function imageCommand(config: ImageConfig | undefined, given: string[]): 
   return [...list(config?.Entrypoint), ...(given.length > 0 ? given : list(config?.Cmd))];
 }
 
-/** The environment, the directory and the user of the command; HOSTNAME is the container's. */
-export function processSpec(image: Image, hostname: string): ProcessSpec {
+/**
+ * The environment, the directory and the user of the command; HOSTNAME is the
+ * container's. `own` (step 14+): an image without config gets an environment of the
+ * container's own too, as docker gives it (PATH, HOSTNAME, HOME), never the runtime's.
+ */
+export function processSpec(image: Image, hostname: string, { own = false } = {}): ProcessSpec {
   const { config } = image;
-  if (!config) return { env: undefined, cwd: '/' };
-  const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: hostname };
-  for (const entry of config.Env ?? []) {
+  if (!config && !own) return { env: undefined, cwd: '/' };
+  const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: hostname, ...(own && { HOME: '/root' }) };
+  for (const entry of config?.Env ?? []) {
     const equals = entry.indexOf('=');
     if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
   }
-  return { env, cwd: config.WorkingDir || '/', ...userIds(config.User, image) };
+  return { env, cwd: config?.WorkingDir || '/', ...userIds(config?.User, image) };
 }
 
 const isNumber = (text: string) => /^\d+$/.test(text);

@@ -34,6 +34,7 @@ const c = {
   umount2: lib.func('int umount2(const char *target, int flags)'),
   pivot_root: lib.func('int pivot_root(const char *new_root, const char *put_old)'),
   prctl: lib.func('int prctl(int option, ...)'),
+  capset: lib.func('int capset(const void *header, const void *data)'),
   setpgid: lib.func('int setpgid(int pid, int pgid)'),
   tcsetpgrp: lib.func('int tcsetpgrp(int fd, int pgrp)'),
   pthread_sigmask: lib.func('int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *oldset)'),
@@ -71,6 +72,11 @@ export const CLONE_NEWPID = 0x20000000;
 export const CLONE_NEWNET = 0x40000000;
 
 // mount(2) flags.
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
 export const MS_BIND = 0x1000;
 export const MS_REC = 0x4000;
 export const MS_PRIVATE = 0x40000;
@@ -96,6 +102,10 @@ const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
 
 // prctl(2) option, waitid(2) and waitpid(2) constants.
 export const PR_SET_PDEATHSIG = 1;
+export const PR_CAPBSET_DROP = 24; // drop a capability from this thread's bounding set
+export const PR_SET_NO_NEW_PRIVS = 38; // execve grants nothing more: no setuid, no file capabilities
+export const PR_CAP_AMBIENT = 47;
+export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 const SIG_BLOCK = 0;
 const SIG_SETMASK = 2;
 export const P_ALL = 0;
@@ -211,9 +221,26 @@ export function pivotRoot(newRoot: string, putOld: string): void {
   check('pivot_root', c.pivot_root(newRoot, putOld));
 }
 
-/** prctl(option, arg): the options used here take one number. */
+/** prctl(option, arg): the options used here take one number; the kernel wants the rest 0. */
 export function prctl(option: number, arg: number): void {
-  check('prctl', c.prctl(option, 'unsigned long', arg));
+  const zero = ['unsigned long', 0];
+  check(`prctl ${option}`, c.prctl(option, 'unsigned long', arg, ...zero, ...zero, ...zero));
+}
+
+/**
+ * capset(2): this thread's effective and permitted capabilities become `keep` (a mask,
+ * bit n for capability n), its inheritable ones none (_LINUX_CAPABILITY_VERSION_3).
+ */
+export function capset(keep: bigint): void {
+  const header = Buffer.alloc(8); // version, pid (0: this thread)
+  header.writeUInt32LE(0x20080522, 0);
+  // Two struct __user_cap_data_struct (effective, permitted, inheritable): bits 0-31, then 32-63.
+  const data = Buffer.alloc(24);
+  for (const [half, bits] of [Number(keep & 0xffffffffn), Number(keep >> 32n)].entries()) {
+    data.writeUInt32LE(bits, half * 12); // effective
+    data.writeUInt32LE(bits, half * 12 + 4); // permitted
+  }
+  check('capset', c.capset(header, data));
 }
 
 export function setpgid(pid: number, pgid: number): void {

@@ -1,0 +1,253 @@
+// Step 14: least privilege. Namespaces hide the host; now root in the container loses the
+// power it does not need: 14 capabilities left, no new privileges, a seccomp filter,
+// /proc's secrets masked, a /dev of its own, and an environment of its own.
+import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { flushCompileCache } from 'node:module';
+import { type Cgroup, createCgroup, type Limits } from '../../shared/cgroup/lifecycle.ts';
+import { imageCommand, processSpec, type Security } from '../../shared/image/config.ts';
+import { type Image, openImage } from '../../shared/image/store.ts';
+import { createLayer, type Layer } from '../../shared/image/writable-layer.ts';
+import { inNamespaceOf } from '../../shared/kernel/enter.ts';
+import { inDirectory, readFile, writeFile } from '../../shared/kernel/files.ts';
+import { InterfaceRequest } from '../../shared/kernel/ifreq.ts';
+import * as libc from '../../shared/kernel/libc.ts';
+import { BRIDGE, freeNetwork } from '../../shared/network/bridge.ts';
+import { wasRouter } from '../../shared/network/forwarding.ts';
+import { ip } from '../../shared/network/ip.ts';
+import { existingNetwork, type Lease, leaseAddress, withNetworkLock } from '../../shared/network/leases.ts';
+import { bringUp, waitUntilUp } from '../../shared/network/links.ts';
+import { nft, nftFile, TABLE } from '../../shared/network/nft.ts';
+import { claimPorts, type PortMapping, removeRulesAtExit } from '../../shared/network/ports.ts';
+import { writeResolvConf } from '../../shared/network/resolv.ts';
+import { announce, type ChildOptions, main } from '../../shared/runtime/cli.ts';
+import { exitWith, startCommand } from '../../shared/runtime/command.ts';
+import { newContainerId } from '../../shared/runtime/container-id.ts';
+import { UsageError } from '../../shared/runtime/errors.ts';
+import { IMAGE_FLAGS, type ImageOptions, LIMIT_FLAGS, NETWORK_FLAGS, type NetworkOptions } from '../../shared/runtime/flags.ts';
+import { superviseAsInit } from '../../shared/runtime/init.ts';
+import { openContainerTerminal } from '../../shared/runtime/pty.ts';
+import { capabilityMask, DOCKER_CAPABILITIES, lastCapability } from '../../shared/security/capabilities.ts';
+import { DEV_LINKS, DEVICES, MASKED_PATHS, READ_ONLY_PATHS } from '../../shared/security/paths.ts';
+import { buildFilter, DEFAULT_PROFILE, type Filter, installFilter, loadProfile, NO_IO_URING } from '../../shared/security/seccomp.ts';
+import { containerIdsOnHost, type HostIds } from '../../shared/userns/id-ranges.ts';
+import { startInUserNamespace } from '../../shared/userns/start.ts';
+
+const HOSTNAME = 'container-demo';
+const PROC_FLAGS = libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC; // locked on proc in a user namespace
+
+main({ run, child }, { ...NETWORK_FLAGS, ...LIMIT_FLAGS, ...IMAGE_FLAGS });
+
+async function run(given: string[], { publish, image: name, keep, ...limits }: NetworkOptions & ImageOptions & Limits): Promise<void> {
+  // The image (shared/image/store.ts): its layers, top first, and a pulled image's config:
+  // the command to run when none is given (Entrypoint + Cmd), environment, directory, user.
+  const image = openImage(name); // busybox: built on first use
+  const command = imageCommand(image.config, given);
+  if (command.length === 0) throw new UsageError(''); // neither given nor in the image
+  announce(command);
+  const id = newContainerId(); // 12 hex digits, as docker's
+  // The host ports it publishes, bound and held by us before anything is made: one in use
+  // stops it here, and none can take them later (shared/network/ports.ts).
+  const ports = claimPorts(publish); // `-p 80` alone: a free one, which it says
+  // Its cgroup, <tree>/container-from-scratch/<id>: a directory per tree on v1, one on v2;
+  // removed when the runtime ends (shared/cgroup/lifecycle.ts). The limits are files in it.
+  const cgroup = createCgroup(id, limits);
+  limitResources(cgroup, limits);
+  // Who root in the container is on the host, never root: you (rootless), or, started by
+  // root, a range of 65536 IDs no other process has (shared/userns/id-ranges.ts).
+  const ids = containerIdsOnHost();
+  // Its writable layer, upper/ and work/, with rootfs/ to mount them on: only root and the
+  // container's root group pass into it; gone at exit unless --keep (shared/image/).
+  const layer = createLayer(id, image, keep, ids.gid);
+  const spec = processSpec(image, HOSTNAME, { own: true }); // its environment, never ours
+  spec.security = { capabilities: DOCKER_CAPABILITIES, noNewPrivileges: true, seccomp: DEFAULT_PROFILE };
+  // A terminal of its own, where ours is one: sharing ours would let it type into our
+  // shell (TIOCSTI). Node cannot unshare a user namespace: a helper does (the page).
+  const terminal = openContainerTerminal(); // shared/runtime/pty.ts
+  if (terminal) spec.env!.TERM = 'xterm'; // as docker run -t
+  // What we start gets no io_uring: its Node (PID 1) would make a ring that the filter then breaks.
+  installFilter(buildFilter(NO_IO_URING, { keep: new Set() }), { allThreads: false });
+  const container = await startInUserNamespace(
+    process.execPath, // node, which runs this file again, with a pulled image's Env (never ours)
+    [import.meta.filename, 'child', `--root=${layer.rootfs}`, `--process=${JSON.stringify(spec)}`, '--', ...command],
+    libc.CLONE_NEWUSER | libc.CLONE_NEWUTS | libc.CLONE_NEWPID | libc.CLONE_NEWNS | libc.CLONE_NEWIPC | libc.CLONE_NEWNET,
+    { uid: ids.uid, gid: ids.gid, terminal, env: spec.env },
+  );
+  writeIdMaps(container.pid, ids);
+  // Into the cgroup with it, while it waits: root in its user namespace is no one here,
+  // and could not move itself. All it starts from now on is born in the cgroup.
+  for (const dir of cgroup.dirs) writeFile(`${dir}/cgroup.procs`, `${container.pid}`);
+  writeResolvConf(layer.upper, image); // the host's nameservers, less its loopback's (shared/network/)
+  mountOverlay(image, layer, container.pid);
+  // Under the network lock: no two runtimes make the bridge, nor take one address.
+  const lease = withNetworkLock(joinBridge);
+  writeFile('/proc/sys/net/ipv4/ip_forward', '1'); // the host forwards packets: a router
+  plugIntoBridge(id, container.pid, lease);
+  if (ports.length > 0) publishPorts(ports, lease, id);
+  container.start(); // now it execs node, with every capability in its namespaces
+  exitWith(container);
+}
+
+function child(command: string[], { root, process: spec }: ChildOptions): void {
+  announce(command);
+  libc.sethostname(HOSTNAME);
+  bringUpLoopback();
+  const security = spec!.security!;
+  // The filter is read and built here: after pivot_root, the host's profile (and libseccomp) are out of sight.
+  const filter = security.seccomp ? buildFilter(loadProfile(security.seccomp), { keep: new Set(security.capabilities) }) : undefined;
+  minimalDev(root);
+  pivotInto(root);
+  maskProc();
+  dropPrivileges(security, filter);
+  const started = startCommand(command, spec); // as the image's config says: shared/runtime/command.ts
+  superviseAsInit(started); // the duties of a container's first process: shared/runtime/init.ts
+  exitWith(started);
+}
+
+/** Step 06: the root filesystem as `/`, and the host's whole tree unmounted (pivot_root). */
+function pivotInto(root: string): void {
+  // The mount namespace's mounts start as copies of the host's, maybe linked to them
+  // ("shared": a mount under one appears under the other). MS_PRIVATE cuts every link.
+  libc.mount(null, '/', null, libc.MS_REC | libc.MS_PRIVATE);
+  libc.mount('proc', `${root}/proc`, 'proc', 0); // this PID namespace's /proc, in the new root
+  libc.mount(root, root, null, libc.MS_BIND | libc.MS_REC); // pivot_root wants a mount point
+  flushCompileCache(); // Node writes its compile cache as it exits, when it is out of sight: now, then
+  // pivot_root(".", "."): the new root becomes `/`, the old one is stacked on top of it.
+  // Then peel the old one off, with every mount under it (lazily: they may be busy).
+  process.chdir(root);
+  libc.pivotRoot('.', '.');
+  libc.umount2('.', libc.MNT_DETACH);
+  process.chdir('/');
+}
+
+/** Step 07: `lo`, down in a new network namespace, brought up as `ip link set lo up` does. */
+function bringUpLoopback(): void {
+  // Read its flags, add IFF_UP, write them back: ioctl(2)s on any socket of the namespace.
+  const fd = libc.socket(libc.AF_INET, libc.SOCK_DGRAM | libc.SOCK_CLOEXEC);
+  const lo = new InterfaceRequest('lo'); // struct ifreq: shared/kernel/ifreq.ts
+  libc.ioctl(fd, libc.SIOCGIFFLAGS, lo.buffer);
+  lo.flags |= libc.IFF_UP;
+  libc.ioctl(fd, libc.SIOCSIFFLAGS, lo.buffer);
+  libc.close(fd);
+}
+
+/** Step 08: who the container's IDs are on the host, "ID-inside ID-outside count". */
+function writeIdMaps(pid: number, { uid, gid, count }: HostIds): void {
+  writeFile(`/proc/${pid}/uid_map`, `0 ${uid} ${count}\n`);
+  // Before the gid map, setgroups is denied: else root inside could drop a group that a
+  // file's permissions deny access to, and so gain that access.
+  writeFile(`/proc/${pid}/setgroups`, 'deny');
+  writeFile(`/proc/${pid}/gid_map`, `0 ${gid} ${count}\n`);
+}
+
+/** Step 09: the limits, files of the container's cgroup (v2's names, or v1's). */
+function limitResources(cgroup: Cgroup, { memory, pids, cpus }: Limits): void {
+  const quota = Math.round(cpus * 100_000); // CPU: microseconds per period of 100 ms, for all together
+  if (cgroup.version === 2) {
+    const [dir] = cgroup.dirs; // one directory for every controller
+    if (memory) writeFile(`${dir}/memory.max`, `${memory}`);
+    // and no swapping past it, where the kernel counts swap (so the file exists)
+    if (memory && existsSync(`${dir}/memory.swap.max`)) writeFile(`${dir}/memory.swap.max`, '0');
+    if (pids) writeFile(`${dir}/pids.max`, `${pids}`);
+    if (cpus) writeFile(`${dir}/cpu.max`, `${quota} 100000`);
+  } else {
+    if (memory) writeFile(`${cgroup.dir('memory')}/memory.limit_in_bytes`, `${memory}`);
+    // memory + swap: not below the memory limit, so second
+    const memsw = memory ? `${cgroup.dir('memory')}/memory.memsw.limit_in_bytes` : '';
+    if (memsw && existsSync(memsw)) writeFile(memsw, `${memory}`);
+    if (pids) writeFile(`${cgroup.dir('pids')}/pids.max`, `${pids}`);
+    if (cpus) writeFile(`${cgroup.dir('cpu')}/cpu.cfs_period_us`, '100000');
+    if (cpus) writeFile(`${cgroup.dir('cpu')}/cpu.cfs_quota_us`, `${quota}`);
+  }
+}
+
+/** Step 10: the image's layers (only read) under the writable layer, as one tree. */
+function mountOverlay(image: Image, layer: Layer, pid: number): void {
+  // Made by us, root on the host (a copy-up keeps each file's owner), named from the
+  // layer store (an fsconfig value holds 255 bytes), attached in the container's mount
+  // namespace: the page says why each.
+  const options = { source: 'overlay', lowerdir: image.layers.join(':'), upperdir: layer.upper, workdir: layer.work };
+  const overlay = inDirectory(image.store, () => libc.detachedMount('overlay', options));
+  inNamespaceOf(pid, 'mnt', () => libc.attachMount(overlay, layer.rootfs));
+  libc.close(overlay);
+}
+
+/** Step 12: the bridge and its rules (./bridge.nft), made once; the container's address leased. */
+function joinBridge(): Lease {
+  const existing = existingNetwork(); // the bridge's, if it is there (shared/network/leases.ts)
+  if (existing) return leaseAddress(existing);
+  const network = freeNetwork(ip(['addr show'], ['-o', '-4'])); // a /16 no address of the host's overlaps
+  nftFile(`${import.meta.dirname}/bridge.nft`, { BRIDGE, NETWORK: network.cidr }); // the rules first
+  // A host that was no router (ip_forward 0) forwards only the bridge's (docker: FORWARD DROP).
+  if (!wasRouter()) nft(`add rule ip ${TABLE} forward iifname != "${BRIDGE}" drop`);
+  ip([`link add ${BRIDGE} type bridge`, `addr add ${network.gateway}/16 dev ${BRIDGE}`, `link set ${BRIDGE} up`]);
+  return leaseAddress(network);
+}
+
+/** Step 12: step 11's veth pair, its host end plugged into the bridge, which has the address. */
+function plugIntoBridge(id: string, pid: number, lease: Lease): void {
+  const hostEnd = `cfs-${id.slice(0, 8)}`; // an interface's name has at most 15 characters
+  // `netns <pid>`: the second end is born in the container's network namespace.
+  ip([`link add ${hostEnd} type veth peer name eth0 netns ${pid}`, `link set ${hostEnd} master ${BRIDGE}`]);
+  bringUp(hostEnd); // `ip link set <it> up`, as step 07's two ioctls: shared/network/links.ts
+  // Its end, set up from its network namespace (`ip` spawned from there is born there).
+  inNamespaceOf(pid, 'net', () => {
+    ip([`addr add ${lease.address}/16 dev eth0`, 'link set eth0 up', `route add default via ${lease.gateway}`]);
+  });
+  waitUntilUp(hostEnd);
+}
+
+/** Step 13: each published port, a DNAT rule to the container, in the chain of ./ports.nft. */
+function publishPorts(ports: PortMapping[], lease: Lease, id: string): void {
+  withNetworkLock(() => {
+    // Once per bridge: its chains, and the host's 127.0.0.1 let out on the bridge.
+    const localnet = `/proc/sys/net/ipv4/conf/${BRIDGE}/route_localnet`;
+    if (readFile(localnet).trim() === '1') return;
+    nftFile(`${import.meta.dirname}/ports.nft`, { BRIDGE });
+    writeFile(localnet, '1');
+  });
+  lease.markPublished(); // should we die with the rules in place, npm run clean removes them
+  const rules = ports.map(
+    ({ hostIp, hostPort, containerPort, protocol }) =>
+      `insert rule ip ${TABLE} published ${hostIp ? `ip daddr ${hostIp} ` : ''}${protocol} dport ${hostPort} dnat to ${lease.address}:${containerPort} comment "${id}"`,
+  );
+  removeRulesAtExit(nft(rules.join('\n'), ['--echo', '--handle']), lease); // as the runtime ends
+}
+
+/** Step 14: a /dev of the container's own: a few harmless devices, its own ptys, shm. */
+function minimalDev(root: string): void {
+  const dev = `${root}/dev`;
+  libc.mount('tmpfs', dev, 'tmpfs', libc.MS_NOSUID | libc.MS_NOEXEC, 'mode=755,size=64k');
+  for (const name of DEVICES) {
+    writeFileSync(`${dev}/${name}`, ''); // root of a user namespace may not mknod: the host's, bound
+    libc.mount(`/dev/${name}`, `${dev}/${name}`, null, libc.MS_BIND);
+  }
+  mkdirSync(`${dev}/pts`);
+  libc.mount('devpts', `${dev}/pts`, 'devpts', libc.MS_NOSUID | libc.MS_NOEXEC, 'newinstance,ptmxmode=0666,mode=0620');
+  mkdirSync(`${dev}/shm`);
+  libc.mount('shm', `${dev}/shm`, 'tmpfs', libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC, 'mode=1777');
+  for (const [link, target] of Object.entries(DEV_LINKS)) symlinkSync(target, `${dev}/${link}`);
+}
+
+/** Step 14: what the host's kernel tells of itself in /proc, hidden or made read-only. */
+function maskProc(): void {
+  for (const path of MASKED_PATHS.filter((path) => existsSync(path))) {
+    if (statSync(path).isDirectory()) libc.mount('tmpfs', path, 'tmpfs', libc.MS_RDONLY, null);
+    else libc.mount('/dev/null', path, null, libc.MS_BIND);
+  }
+  for (const path of READ_ONLY_PATHS.filter((path) => existsSync(path))) {
+    libc.mount(path, path, null, libc.MS_BIND | libc.MS_REC);
+    // proc's nosuid, nodev and noexec are locked in a user namespace: kept, with rdonly
+    libc.mount(null, path, null, libc.MS_REMOUNT | libc.MS_BIND | libc.MS_RDONLY | PROC_FLAGS);
+  }
+}
+
+/** Step 14: what root in the container may still do: some capabilities, no new privileges, a filter. */
+function dropPrivileges({ capabilities, noNewPrivileges }: Security, filter: Filter | undefined): void {
+  const keep = capabilityMask(capabilities);
+  for (let cap = 0; cap <= lastCapability(); cap++) if (!(keep & (1n << BigInt(cap)))) libc.prctl(libc.PR_CAPBSET_DROP, cap);
+  libc.prctl(libc.PR_CAP_AMBIENT, libc.PR_CAP_AMBIENT_CLEAR_ALL);
+  if (noNewPrivileges) libc.prctl(libc.PR_SET_NO_NEW_PRIVS, 1); // no setuid program gains anything
+  // Every thread of ours filtered (TSYNC), while we may still install it (CAP_SYS_ADMIN)
+  if (filter) installFilter(filter);
+  libc.capset(keep); // this thread's effective and permitted sets: the command inherits them
+}
