@@ -14,6 +14,7 @@ import {
   loadProfile,
   releaseFilter,
   type SyscallRule,
+  summarize,
 } from '../shared/security/seccomp.ts';
 import { fail, messageOf, parseCommandLine, usageError } from './lib/cli.ts';
 
@@ -58,12 +59,14 @@ try {
 function show(filter: Filter, defaultAction: string, defaultErrno: number | undefined): void {
   const kept = keep.size > 0 ? `keeps ${[...keep].join(', ')}` : 'keeps no capability';
   const native = filter.arches[0]!;
+  const summary = summarize(filter);
   console.log(`${values.profile}, by libseccomp ${libseccompVersion()}, for a container that ${kept} (Linux ${release()})\n`);
   console.log(`default        ${action(defaultAction, defaultErrno)} for every syscall no rule names`);
   const otherAbis = defaultAction === 'SCMP_ACT_ALLOW' ? 'is allowed' : 'kills the process (SIGSYS)';
   console.log(`ABIs           ${filter.arches.join(', ')}: a syscall of any other ${otherAbis}\n`);
   console.log(`rules, in order (for one syscall, a rule without conditions beats those with; the first of them wins):`);
-  for (const { rule, shadowed } of filter.applied) {
+  for (const { rule } of filter.applied) {
+    const shadowed = summary.shadowed.get(rule) ?? [];
     const decided = shadowed.length > 0 ? `; ${shadowed.join(', ')}: another rule decides` : '';
     console.log(
       `  ${action(rule.action, rule.errnoRet ?? errnoOf(rule.errno)).padEnd(14)} ${names(rule.names)}${args(rule)}${when(rule)}${decided}`,
@@ -73,10 +76,10 @@ function show(filter: Filter, defaultAction: string, defaultErrno: number | unde
   for (const { rule, why } of filter.notApplied) {
     console.log(`  ${action(rule.action, rule.errnoRet ?? errnoOf(rule.errno)).padEnd(14)} ${names(rule.names)}${args(rule)}: ${why}`);
   }
-  const skipped = filter.skipped.length > 0 ? ` (${filter.skipped.join(' ')})` : '';
+  const skipped = summary.skipped.length > 0 ? ` (${summary.skipped.join(' ')})` : '';
   console.log(
-    `\nsize: ${filter.rules} rules; of ${native}'s syscalls ${filter.allowed} allowed outright, ${filter.conditional} under a condition;` +
-      ` ${filter.elsewhere} names not ${native}'s; ${filter.skipped.length} unknown to libseccomp${skipped};` +
+    `\nsize: ${filter.rules} rules; of ${native}'s syscalls ${summary.allowed} allowed outright, ${summary.conditional} under a condition;` +
+      ` ${summary.elsewhere} names not ${native}'s; ${summary.skipped.length} unknown to libseccomp${skipped};` +
       ` ${filterSize(filter)} BPF instructions`,
   );
 }

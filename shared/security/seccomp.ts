@@ -42,19 +42,31 @@ interface Applies {
   minKernel?: string; // "4.8"
 }
 
-/** A filter built, not yet in the kernel; what went into it. */
+/** A filter built, not yet in the kernel; what went into it (summarize() counts it). */
 export interface Filter {
   readonly context: libseccomp.FilterContext;
   readonly arches: string[]; // the ABIs it covers, as libseccomp names them: the native one first
-  // The rules that apply here, in order; shadowed: the names another rule decides (one
-  // without conditions: it beats those with some, and the first of those wins).
-  readonly applied: { rule: SyscallRule; shadowed: string[] }[];
+  readonly rules: number; // rules given to libseccomp: one per name of an applied rule (on its ABIs)
+  readonly applied: Applied[]; // the profile's rules that apply here, in order
   readonly notApplied: { rule: SyscallRule; why: string }[];
-  readonly rules: number; // rules given to libseccomp: one per syscall name of an applied rule
-  readonly allowed: number; // syscalls of the native ABI allowed whatever their arguments
-  readonly conditional: number; // ... allowed for some arguments only
-  readonly elsewhere: number; // names in applied rules that are no syscall of the native ABI (_llseek)
-  readonly skipped: string[]; // names this libseccomp does not know
+}
+
+/** A rule that applies: its action as libseccomp's number (null: the default's, nothing to add), each name's number. */
+interface Applied {
+  rule: SyscallRule;
+  action: number | null;
+  numbers: number[]; // on the native ABI; -1: a name libseccomp does not know, below: not the native ABI's
+}
+
+/** What a filter does with the native ABI's syscalls, counted. */
+export interface Summary {
+  allowed: number; // syscalls allowed whatever their arguments
+  conditional: number; // allowed for some arguments only
+  elsewhere: number; // names of applied rules that are no syscall of the native ABI (_llseek)
+  skipped: string[]; // names this libseccomp does not know
+  // Per rule, the names another rule decides: one without conditions beats those with
+  // some, and the first of those wins (libseccomp's way).
+  shadowed: Map<SyscallRule, string[]>;
 }
 
 // x32 (an x86_64 kernel's third ABI: 64-bit registers, 32-bit pointers) stays out even
@@ -170,15 +182,8 @@ export function buildFilter(profile: Profile, { keep, compat = false }: { keep: 
     libseccomp.setAttribute(context, libseccomp.ATTR_CTL_NNP, 0);
 
     const here = { keep: new Set([...keep].map(capability)), arch: goArch(), kernel: kernelVersion() };
-    const applied: Filter['applied'] = [];
+    const applied: Applied[] = [];
     const notApplied: Filter['notApplied'] = [];
-    const skipped = new Set<string>();
-    const elsewhere = new Set<string>();
-    // What each syscall of the native ABI ends up with, as libseccomp decides: a rule
-    // without conditions beats every rule with some, and the first of those wins.
-    const outright = new Map<string, number>();
-    const withConditions = new Map<string, string[][]>(); // the shadowed lists of its rules with conditions
-    const allowedIf = new Set<string>();
     let rules = 0;
     for (const [i, rule] of profile.syscalls.entries()) {
       const why = whyNot(rule, here);
@@ -186,10 +191,10 @@ export function buildFilter(profile: Profile, { keep, compat = false }: { keep: 
         notApplied.push({ rule, why });
         continue;
       }
-      const shadowed: string[] = [];
-      applied.push({ rule, shadowed });
-      const action = actions[i]!;
-      if (action === defaultAction) continue; // nothing to add (libseccomp refuses it)
+      const action = actions[i] === defaultAction ? null : actions[i]!; // null: nothing to add (libseccomp refuses it)
+      const numbers = rule.names.map((name) => libseccomp.syscallNumber(name));
+      applied.push({ rule, action, numbers });
+      if (action === null) continue;
       const conditions = (rule.args ?? []).map(({ index, value, valueTwo, op }) => ({
         arg: index,
         op: OPERATORS[op]!,
@@ -199,32 +204,56 @@ export function buildFilter(profile: Profile, { keep, compat = false }: { keep: 
       // Two comparisons of one argument: alternatives, one rule each (as runc reads them).
       const once = new Set(conditions.map(({ arg }) => arg)).size === conditions.length;
       const alternatives = once ? [conditions] : conditions.map((condition) => [condition]);
-      for (const name of rule.names) {
-        const nr = libseccomp.syscallNumber(name); // -1: unknown; below: not the native ABI's
-        if (nr === -1) skipped.add(name);
-        if (nr < 0) elsewhere.add(name);
+      for (const [j, nr] of numbers.entries()) {
         if (nr === -1 || (nr < 0 && !compat)) continue;
-        for (const these of alternatives) libseccomp.addRule(context, action, nr, name, these);
+        for (const these of alternatives) libseccomp.addRule(context, action, nr, rule.names[j]!, these);
         rules += alternatives.length;
-        if (outright.has(name)) shadowed.push(name);
-        if (nr < 0 || outright.has(name)) continue;
-        if (conditions.length === 0) {
-          outright.set(name, action);
-          for (const earlier of withConditions.get(name) ?? []) earlier.push(name);
-        } else {
-          withConditions.set(name, [...(withConditions.get(name) ?? []), shadowed]);
-          if (action === libseccomp.ACT_ALLOW) allowedIf.add(name);
-        }
       }
     }
-    const allowed = [...outright.values()].filter((action) => action === libseccomp.ACT_ALLOW).length;
-    const conditional = [...allowedIf].filter((name) => !outright.has(name)).length;
-    for (const name of skipped) elsewhere.delete(name);
-    return { context, arches, applied, notApplied, rules, allowed, conditional, elsewhere: elsewhere.size, skipped: [...skipped] };
+    return { context, arches, rules, applied, notApplied };
   } catch (error) {
     libseccomp.release(context);
     throw error;
   }
+}
+
+/**
+ * What the filter does with the native ABI's syscalls, as libseccomp decides it. Not
+ * counted by buildFilter(): a container's start does not need it (the script does).
+ */
+export function summarize({ applied }: Filter): Summary {
+  const skipped = new Set<string>();
+  const elsewhere = new Set<string>();
+  const outright = new Map<string, number>(); // the action of the first rule without conditions
+  const withConditions = new Map<string, string[][]>(); // the shadowed lists of its rules with some
+  const allowedIf = new Set<string>();
+  const shadowed = new Map<SyscallRule, string[]>();
+  for (const { rule, action, numbers } of applied) {
+    const mine: string[] = [];
+    shadowed.set(rule, mine);
+    for (const [j, nr] of numbers.entries()) {
+      const name = rule.names[j]!;
+      if (nr === -1) skipped.add(name);
+      else if (nr < 0) elsewhere.add(name);
+      if (nr < 0 || action === null) continue;
+      if (outright.has(name)) {
+        mine.push(name);
+      } else if (!rule.args?.length) {
+        outright.set(name, action);
+        for (const earlier of withConditions.get(name) ?? []) earlier.push(name);
+      } else {
+        withConditions.set(name, [...(withConditions.get(name) ?? []), mine]);
+        if (action === libseccomp.ACT_ALLOW) allowedIf.add(name);
+      }
+    }
+  }
+  return {
+    allowed: [...outright.values()].filter((action) => action === libseccomp.ACT_ALLOW).length,
+    conditional: [...allowedIf].filter((name) => !outright.has(name)).length,
+    elsewhere: elsewhere.size,
+    skipped: [...skipped],
+    shadowed,
+  };
 }
 
 /** The native ABI (in the filter from seccomp_init), then, for `compat`, the profile's others for it. */
