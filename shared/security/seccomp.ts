@@ -373,3 +373,34 @@ export function releaseFilter(filter: Filter): void {
 
 /** "2.5.4": which libseccomp builds the filters (which syscalls it knows). */
 export const libseccompVersion = () => libseccomp.version();
+
+// The namespace flags of clone(2), one bit each: a rule per bit, since a filter compares
+// (argument & mask) == value, and "any of these bits" is seven such rules.
+const NAMESPACE_FLAGS = [0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000];
+const refuse = (names: string[], extra: Partial<SyscallRule> = {}): SyscallRule => ({
+  names,
+  action: 'SCMP_ACT_ERRNO',
+  errnoRet: constants.errno.EPERM,
+  excludes: { caps: ['CAP_SYS_ADMIN'] },
+  ...extra,
+});
+
+/**
+ * What docker's default policy refuses and the distribution's (podman's) lets through:
+ * new namespaces (podman allows nested containers) and the kernel's keyring, unless the
+ * container keeps CAP_SYS_ADMIN. A second filter, its default ALLOW, stacked on the first:
+ * the kernel runs both, and the stricter answer wins. clone3 answers ENOSYS, as docker's:
+ * its flags are in memory, out of a filter's sight, and glibc then falls back to clone.
+ */
+export const DOCKER_RULES: Profile = {
+  path: "(docker's rules for namespaces and keys)",
+  defaultAction: 'SCMP_ACT_ALLOW',
+  syscalls: [
+    refuse(['unshare', 'setns']),
+    ...NAMESPACE_FLAGS.map((flag) =>
+      refuse(['clone'], { args: [{ index: 0, value: BigInt(flag), valueTwo: BigInt(flag), op: 'SCMP_CMP_MASKED_EQ' }] }),
+    ),
+    refuse(['clone3'], { errnoRet: constants.errno.ENOSYS }),
+    refuse(['keyctl', 'add_key', 'request_key'], { excludes: undefined }),
+  ],
+};

@@ -28,7 +28,15 @@ import { superviseAsInit } from '../../shared/runtime/init.ts';
 import { openContainerTerminal } from '../../shared/runtime/pty.ts';
 import { capabilityMask, DOCKER_CAPABILITIES, lastCapability } from '../../shared/security/capabilities.ts';
 import { DEV_LINKS, DEVICES, MASKED_PATHS, READ_ONLY_PATHS } from '../../shared/security/paths.ts';
-import { buildFilter, DEFAULT_PROFILE, type Filter, installFilter, loadProfile, NO_IO_URING } from '../../shared/security/seccomp.ts';
+import {
+  buildFilter,
+  DEFAULT_PROFILE,
+  DOCKER_RULES,
+  type Filter,
+  installFilter,
+  loadProfile,
+  NO_IO_URING,
+} from '../../shared/security/seccomp.ts';
 import { containerIdsOnHost, type HostIds } from '../../shared/userns/id-ranges.ts';
 import { startInUserNamespace } from '../../shared/userns/start.ts';
 
@@ -92,12 +100,14 @@ function child(command: string[], { root, process: spec }: ChildOptions): void {
   libc.sethostname(HOSTNAME);
   bringUpLoopback();
   const security = spec!.security!;
-  // The filter is read and built here: after pivot_root, the host's profile (and libseccomp) are out of sight.
-  const filter = security.seccomp ? buildFilter(loadProfile(security.seccomp), { keep: new Set(security.capabilities) }) : undefined;
+  // The filters are read and built here: after pivot_root, the host's profile (and libseccomp) are out of sight.
+  const keep = new Set(security.capabilities);
+  const profiles = security.seccomp ? [loadProfile(security.seccomp), DOCKER_RULES] : [];
+  const filters = profiles.map((profile) => buildFilter(profile, { keep }));
   minimalDev(root);
   pivotInto(root);
   maskProc();
-  dropPrivileges(security, filter);
+  dropPrivileges(security, filters);
   const started = startCommand(command, spec); // as the image's config says: shared/runtime/command.ts
   superviseAsInit(started); // the duties of a container's first process: shared/runtime/init.ts
   exitWith(started);
@@ -242,12 +252,12 @@ function maskProc(): void {
 }
 
 /** Step 14: what root in the container may still do: some capabilities, no new privileges, a filter. */
-function dropPrivileges({ capabilities, noNewPrivileges }: Security, filter: Filter | undefined): void {
+function dropPrivileges({ capabilities, noNewPrivileges }: Security, filters: Filter[]): void {
   const keep = capabilityMask(capabilities);
   for (let cap = 0; cap <= lastCapability(); cap++) if (!(keep & (1n << BigInt(cap)))) libc.prctl(libc.PR_CAPBSET_DROP, cap);
   libc.prctl(libc.PR_CAP_AMBIENT, libc.PR_CAP_AMBIENT_CLEAR_ALL);
   if (noNewPrivileges) libc.prctl(libc.PR_SET_NO_NEW_PRIVS, 1); // no setuid program gains anything
   // Every thread of ours filtered (TSYNC), while we may still install it (CAP_SYS_ADMIN)
-  if (filter) installFilter(filter);
+  for (const filter of filters) installFilter(filter);
   libc.capset(keep); // this thread's effective and permitted sets: the command inherits them
 }
