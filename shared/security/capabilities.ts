@@ -14,6 +14,9 @@ const NAMES = [
   'CHECKPOINT_RESTORE',
 ].map((name) => `CAP_${name}`);
 
+/** Every capability, by name. */
+export const ALL_CAPABILITIES = NAMES;
+
 /** docker run's default: its CapBnd reads 00000000a80425fb. */
 // biome-ignore format: a table
 export const DOCKER_CAPABILITIES = [

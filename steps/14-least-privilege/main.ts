@@ -26,26 +26,22 @@ import { UsageError } from '../../shared/runtime/errors.ts';
 import { IMAGE_FLAGS, type ImageOptions, LIMIT_FLAGS, NETWORK_FLAGS, type NetworkOptions } from '../../shared/runtime/flags.ts';
 import { superviseAsInit } from '../../shared/runtime/init.ts';
 import { openContainerTerminal } from '../../shared/runtime/pty.ts';
-import { capabilityMask, DOCKER_CAPABILITIES, lastCapability } from '../../shared/security/capabilities.ts';
+import { capabilityMask, lastCapability } from '../../shared/security/capabilities.ts';
+import { environmentOf, SECURITY_FLAGS, type SecurityOptions, securityOf } from '../../shared/security/options.ts';
 import { DEV_LINKS, DEVICES, MASKED_PATHS, READ_ONLY_PATHS } from '../../shared/security/paths.ts';
-import {
-  buildFilter,
-  DEFAULT_PROFILE,
-  DOCKER_RULES,
-  type Filter,
-  installFilter,
-  loadProfile,
-  NO_IO_URING,
-} from '../../shared/security/seccomp.ts';
+import { buildFilter, DOCKER_RULES, type Filter, installFilter, loadProfile, NO_IO_URING } from '../../shared/security/seccomp.ts';
 import { containerIdsOnHost, type HostIds } from '../../shared/userns/id-ranges.ts';
 import { startInUserNamespace } from '../../shared/userns/start.ts';
 
 const HOSTNAME = 'container-demo';
 const PROC_FLAGS = libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC; // locked on proc in a user namespace
 
-main({ run, child }, { ...NETWORK_FLAGS, ...LIMIT_FLAGS, ...IMAGE_FLAGS });
+main({ run, child }, { ...SECURITY_FLAGS, ...NETWORK_FLAGS, ...LIMIT_FLAGS, ...IMAGE_FLAGS });
 
-async function run(given: string[], { publish, image: name, keep, ...limits }: NetworkOptions & ImageOptions & Limits): Promise<void> {
+async function run(
+  given: string[],
+  { publish, image: name, keep, ...options }: SecurityOptions & NetworkOptions & ImageOptions & Limits,
+): Promise<void> {
   // The image (shared/image/store.ts): its layers, top first, and a pulled image's config:
   // the command to run when none is given (Entrypoint + Cmd), environment, directory, user.
   const image = openImage(name); // busybox: built on first use
@@ -58,8 +54,8 @@ async function run(given: string[], { publish, image: name, keep, ...limits }: N
   const ports = claimPorts(publish); // `-p 80` alone: a free one, which it says
   // Its cgroup, <tree>/container-from-scratch/<id>: a directory per tree on v1, one on v2;
   // removed when the runtime ends (shared/cgroup/lifecycle.ts). The limits are files in it.
-  const cgroup = createCgroup(id, limits);
-  limitResources(cgroup, limits);
+  const cgroup = createCgroup(id, options);
+  limitResources(cgroup, options);
   // Who root in the container is on the host, never root: you (rootless), or, started by
   // root, a range of 65536 IDs no other process has (shared/userns/id-ranges.ts).
   const ids = containerIdsOnHost();
@@ -67,7 +63,8 @@ async function run(given: string[], { publish, image: name, keep, ...limits }: N
   // container's root group pass into it; gone at exit unless --keep (shared/image/).
   const layer = createLayer(id, image, keep, ids.gid);
   const spec = processSpec(image, HOSTNAME, { own: true }); // its environment, never ours
-  spec.security = { capabilities: DOCKER_CAPABILITIES, noNewPrivileges: true, seccomp: DEFAULT_PROFILE };
+  Object.assign(spec.env!, environmentOf(options)); // -e, --env-file
+  spec.security = securityOf(options); // docker's defaults, less --cap-drop, more --cap-add...
   // A terminal of its own, where ours is one: sharing ours would let it type into our
   // shell (TIOCSTI). Node cannot unshare a user namespace: a helper does (the page).
   const terminal = openContainerTerminal(); // shared/runtime/pty.ts

@@ -1,0 +1,89 @@
+// Step 14's options, as docker run reads them, turned into what the child applies:
+//   --cap-add NAME|ALL  --cap-drop NAME|ALL  --security-opt seccomp=unconfined|<file>
+//   --security-opt no-new-privileges[=true|false]  -e NAME=value|NAME  --env-file <file>
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Security } from '../image/config.ts';
+import { fsError } from '../kernel/libc.ts';
+import type { Flag } from '../runtime/cli.ts';
+import { RuntimeError } from '../runtime/errors.ts';
+import { ALL_CAPABILITIES, capabilityName, DOCKER_CAPABILITIES } from './capabilities.ts';
+import { DEFAULT_PROFILE } from './seccomp.ts';
+
+export interface SecurityOptions {
+  env: string[];
+  'env-file': string[];
+  'cap-add': string[];
+  'cap-drop': string[];
+  'security-opt': string[];
+  privileged: boolean;
+}
+
+const capability = (text: string) => (text.toUpperCase() === 'ALL' ? ['ALL'] : [capabilityName(text)].filter((name) => name !== undefined));
+const list = <T>(value: T | undefined) => (value === undefined ? undefined : [value]);
+
+export const SECURITY_FLAGS = {
+  env: { short: 'e', repeats: true, example: 'NAME=value', default: [], parse: (text) => list(/^[^=\s]/.test(text) ? text : undefined) },
+  'env-file': { repeats: true, example: 'file', default: [], parse: (text) => list(text || undefined) },
+  'cap-add': {
+    repeats: true,
+    example: 'NET_ADMIN',
+    default: [],
+    parse: (text) => (capability(text).length ? capability(text) : undefined),
+  },
+  'cap-drop': { repeats: true, example: 'NET_RAW', default: [], parse: (text) => (capability(text).length ? capability(text) : undefined) },
+  'security-opt': {
+    repeats: true,
+    example: 'seccomp=unconfined',
+    hint: 'seccomp=unconfined, seccomp=<profile.json>, no-new-privileges[=true|false]',
+    default: [],
+    parse: (text) => list(/^(seccomp=.+|no-new-privileges(=(true|false))?)$/.test(text) ? text : undefined),
+  },
+  privileged: {
+    hint: 'not in this course: it would give the container back every power step 14 takes away',
+    default: false,
+    parse: () => undefined,
+  },
+} satisfies { [Name in keyof SecurityOptions]: Flag<SecurityOptions[Name]> };
+
+/** What root in the container keeps: docker's defaults, changed by the options, as docker reads them. */
+export function securityOf(options: SecurityOptions): Security {
+  let kept = new Set(DOCKER_CAPABILITIES);
+  if (options['cap-drop'].includes('ALL')) kept = new Set();
+  if (options['cap-add'].includes('ALL')) kept = new Set(ALL_CAPABILITIES);
+  for (const name of options['cap-drop']) kept.delete(name);
+  for (const name of options['cap-add']) if (name !== 'ALL') kept.add(name);
+  let seccomp: string | undefined = DEFAULT_PROFILE;
+  let noNewPrivileges = true;
+  for (const option of options['security-opt']) {
+    if (option === 'seccomp=unconfined') seccomp = undefined;
+    else if (option.startsWith('seccomp=')) seccomp = resolve(option.slice('seccomp='.length));
+    else noNewPrivileges = option !== 'no-new-privileges=false';
+  }
+  return { capabilities: [...kept], noNewPrivileges, seccomp };
+}
+
+/** -e and --env-file, as docker reads them: NAME=value, or NAME (its value from our environment, if we have it). */
+export function environmentOf(options: SecurityOptions): Record<string, string> {
+  const lines = options['env-file'].flatMap((file) => readEnvFile(file));
+  const env: Record<string, string> = {};
+  for (const entry of [...lines, ...options.env]) {
+    const equals = entry.indexOf('=');
+    if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
+    else if (process.env[entry] !== undefined) env[entry] = process.env[entry]!;
+  }
+  return env;
+}
+
+function readEnvFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw fsError(`--env-file ${file}`, error);
+  }
+  const lines = text.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+  const bad = lines.find((line) => !/^[^=\s]/.test(line));
+  if (bad !== undefined) throw new RuntimeError(`--env-file ${file}: not NAME=value: ${bad}`);
+  return lines;
+}
