@@ -4,6 +4,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RuntimeError } from '../runtime/errors.ts';
+import { environmentOf, type Security, type SecurityOptions, securityOf } from '../security/options.ts';
 import type { Image } from './store.ts';
 
 /** The part of the OCI image config ("config" in the config blob) a runtime uses. */
@@ -24,13 +25,6 @@ export interface ProcessSpec {
   security?: Security; // step 14+: what root in the container may still do
 }
 
-/** Step 14+: the capabilities root keeps, whether execve may grant more, the seccomp profile. */
-export interface Security {
-  capabilities: string[]; // CAP_CHOWN, ...
-  noNewPrivileges: boolean;
-  seccomp: string | undefined; // a docker-format profile's path; undefined: no filter (unconfined)
-}
-
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'; // docker's
 
 /**
@@ -44,18 +38,21 @@ export function imageCommand(config: ImageConfig | undefined, given: string[]): 
 
 /**
  * The environment, the directory and the user of the command; HOSTNAME is the
- * container's. `own` (step 14+): an image without config gets an environment of the
- * container's own too, as docker gives it (PATH, HOSTNAME, HOME), never the runtime's.
+ * container's. With step 14's `security` options: an environment of the container's own
+ * even for an image without config (PATH, HOSTNAME, HOME, the image's, then -e and
+ * --env-file, as docker gives it), never the runtime's; and what its root keeps.
  */
-export function processSpec(image: Image, hostname: string, { own = false } = {}): ProcessSpec {
+export function processSpec(image: Image, hostname: string, security?: SecurityOptions): ProcessSpec {
   const { config } = image;
-  if (!config && !own) return { env: undefined, cwd: '/' };
-  const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: hostname, ...(own && { HOME: '/root' }) };
+  if (!config && !security) return { env: undefined, cwd: '/' };
+  const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: hostname, ...(security && { HOME: '/root' }) };
   for (const entry of config?.Env ?? []) {
     const equals = entry.indexOf('=');
     if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
   }
-  return { env, cwd: config?.WorkingDir || '/', ...userIds(config?.User, image) };
+  const ids = userIds(config?.User, image);
+  if (!security) return { env, cwd: config?.WorkingDir || '/', ...ids };
+  return { env: { ...env, ...environmentOf(security) }, cwd: config?.WorkingDir || '/', ...ids, security: securityOf(security) };
 }
 
 const isNumber = (text: string) => /^\d+$/.test(text);

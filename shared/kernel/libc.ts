@@ -5,6 +5,7 @@
 // that later forks the child. koffi's async calls run on worker threads, and
 // namespaces (unshare, setns) and chroot belong to the *calling thread*.
 import { createRequire } from 'node:module';
+import { constants } from 'node:os';
 import { SyscallError } from '../runtime/errors.ts';
 
 const koffi = loadKoffi();
@@ -35,6 +36,7 @@ const c = {
   pivot_root: lib.func('int pivot_root(const char *new_root, const char *put_old)'),
   prctl: lib.func('int prctl(int option, ...)'),
   capset: lib.func('int capset(const void *header, const void *data)'),
+  syscall: lib.func('long syscall(long number, ...)'), // for seccomp(2), which glibc does not wrap
   setpgid: lib.func('int setpgid(int pid, int pgid)'),
   tcsetpgrp: lib.func('int tcsetpgrp(int fd, int pgrp)'),
   pthread_sigmask: lib.func('int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *oldset)'),
@@ -104,8 +106,12 @@ const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
 export const PR_SET_PDEATHSIG = 1;
 export const PR_CAPBSET_DROP = 24; // drop a capability from this thread's bounding set
 export const PR_SET_NO_NEW_PRIVS = 38; // execve grants nothing more: no setuid, no file capabilities
-export const PR_CAP_AMBIENT = 47;
-export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+
+// seccomp(2): the operation, its flags, and a syscall's number by architecture.
+export const SECCOMP_SET_MODE_FILTER = 1;
+export const SECCOMP_FILTER_FLAG_TSYNC = 1; // every thread of the process, not the caller alone
+const SYS_SECCOMP: Record<string, number> = { x64: 317, arm64: 277 };
+koffi.struct('sock_fprog', { len: 'uint16_t', filter: 'uint8_t *' }); // by its name in seccomp() below
 const SIG_BLOCK = 0;
 const SIG_SETMASK = 2;
 export const P_ALL = 0;
@@ -241,6 +247,18 @@ export function capset(keep: bigint): void {
     data.writeUInt32LE(bits, half * 12 + 4); // permitted
   }
   check('capset', c.capset(header, data));
+}
+
+/**
+ * seccomp(2) with a BPF program (struct sock_filter, 8 bytes an instruction). With TSYNC,
+ * a thread that cannot take the filter makes it fail with that thread's ID, not -1.
+ */
+export function seccomp(operation: number, flags: number, program: Buffer): void {
+  const nr = SYS_SECCOMP[process.arch];
+  if (nr === undefined) throw new SyscallError('seccomp', constants.errno.ENOSYS, `not on ${process.arch} here`);
+  const fprog = { len: program.length / 8, filter: program };
+  const result = check('seccomp', Number(c.syscall(nr, 'unsigned int', operation, 'unsigned int', flags, 'sock_fprog *', fprog)));
+  if (result > 0) throw new SyscallError(`seccomp (thread ${result} could not take the filter)`, constants.errno.ESRCH, 'No such process');
 }
 
 export function setpgid(pid: number, pgid: number): void {

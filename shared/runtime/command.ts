@@ -18,7 +18,9 @@ import { inTerminalForeground } from './terminal.ts';
 export function startCommand([file, ...args]: string[], spec?: ProcessSpec): ChildProcess {
   if (spec) mkdirSync(spec.cwd, { recursive: true });
   const { env, cwd, uid, gid } = spec ?? {};
-  return spawn(file!, args, { stdio: 'inherit', env, cwd, uid, gid });
+  // On a terminal, TERM says what kind (docker run -t's): the image's own, if it says one.
+  const withTerm = env && process.stdin.isTTY ? { TERM: 'xterm', ...env } : env;
+  return spawn(file!, args, { stdio: 'inherit', env: withTerm, cwd, uid, gid });
 }
 
 /** The signals a user sends to stop or interrupt a container. */

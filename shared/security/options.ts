@@ -3,12 +3,21 @@
 //   --security-opt no-new-privileges[=true|false]  -e NAME=value|NAME  --env-file <file>
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Security } from '../image/config.ts';
 import { fsError } from '../kernel/libc.ts';
 import type { Flag } from '../runtime/cli.ts';
 import { RuntimeError } from '../runtime/errors.ts';
-import { ALL_CAPABILITIES, capabilityName, DOCKER_CAPABILITIES } from './capabilities.ts';
-import { DEFAULT_PROFILE } from './seccomp.ts';
+import { ALL_CAPABILITIES, capabilityMask, capabilityName, DOCKER_CAPABILITIES, lastCapability } from './capabilities.ts';
+import { DEFAULT_PROFILE, seccompPrograms } from './seccomp.ts';
+
+/** Step 14+: what root in the container keeps, as its first process applies it. */
+export interface Security {
+  capabilities: string[]; // the names: CAP_CHOWN, ...
+  keep: string; // the same as a mask (bit n: capability n), in hex: capset's sets
+  drop: number[]; // the others, by number, to the kernel's last: out of the bounding set
+  noNewPrivileges: boolean;
+  seccomp: string | undefined; // a docker-format profile's path; undefined: no filter (unconfined)
+  filters: string[]; // its BPF programs (base64), built by the runtime: the container only loads them
+}
 
 export interface SecurityOptions {
   env: string[];
@@ -60,7 +69,10 @@ export function securityOf(options: SecurityOptions): Security {
     else if (option.startsWith('seccomp=')) seccomp = resolve(option.slice('seccomp='.length));
     else noNewPrivileges = option !== 'no-new-privileges=false';
   }
-  return { capabilities: [...kept], noNewPrivileges, seccomp };
+  const keep = capabilityMask(kept);
+  const drop = [...Array(lastCapability() + 1).keys()].filter((cap) => !(keep & (1n << BigInt(cap))));
+  const filters = seccompPrograms({ capabilities: [...kept], seccomp });
+  return { capabilities: [...kept], keep: `0x${keep.toString(16)}`, drop, noNewPrivileges, seccomp, filters };
 }
 
 /** -e and --env-file, as docker reads them: NAME=value, or NAME (its value from our environment, if we have it). */

@@ -2,11 +2,16 @@
 // Masked: a file (or a directory) the host's kernel fills with what is not the
 // container's business (kcore is the host's memory; keys, timers and interrupts leak
 // what the host does), hidden under /dev/null or an empty, read-only tmpfs.
-// biome-ignore format: a table
-export const MASKED_PATHS = [
-  '/proc/acpi', '/proc/asound', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
-  '/proc/sched_debug', '/proc/scsi', '/proc/timer_list', '/proc/timer_stats', '/sys/devices/virtual/powercap', '/sys/firmware',
+export const MASKED_FILES = [
+  '/proc/interrupts',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/sched_debug',
+  '/proc/timer_list',
+  '/proc/timer_stats',
 ];
+export const MASKED_DIRECTORIES = ['/proc/acpi', '/proc/asound', '/proc/scsi', '/sys/devices/virtual/powercap', '/sys/firmware'];
 
 /** Read-only: the kernel's knobs (/proc/sys), and what would change the host's hardware. */
 export const READ_ONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];

@@ -169,7 +169,10 @@ const OPERATORS: Record<string, number> = {
  * `compat`: then the others the profile's archMap gives it too (on x86_64: 32-bit x86;
  * x32 never, see LEFT_OUT). A syscall of an ABI not in the filter kills the process.
  */
-export function buildFilter(profile: Profile, { keep, compat = false }: { keep: ReadonlySet<string>; compat?: boolean }): Filter {
+export function buildFilter(
+  profile: Profile,
+  { keep = new Set<string>(), compat = false }: { keep?: ReadonlySet<string>; compat?: boolean } = {},
+): Filter {
   const defaultAction = actionOf(profile.defaultAction, profile.defaultErrnoRet, profile.defaultErrno, profile.path);
   const actions = profile.syscalls.map((rule, i) => actionOf(rule.action, rule.errnoRet, rule.errno, `${profile.path}: syscalls[${i}]`));
   const context = libseccomp.init(defaultAction);
@@ -364,6 +367,24 @@ export function installFilter(filter: Filter, { allThreads = true } = {}): void 
   } finally {
     libseccomp.release(filter.context);
   }
+}
+
+/**
+ * Step 14: the BPF programs (base64) of the filters a container's settings ask for: its
+ * profile, then docker's rules stacked on it (DOCKER_RULES); none when unconfined. The
+ * container loads them with one seccomp(2) each: no libseccomp, no profile to read there.
+ */
+export function seccompPrograms({ seccomp, capabilities }: { seccomp: string | undefined; capabilities: string[] }): string[] {
+  if (!seccomp) return [];
+  const keep = new Set(capabilities);
+  return [loadProfile(seccomp), DOCKER_RULES].map((profile) => {
+    const filter = buildFilter(profile, { keep });
+    try {
+      return bpfProgram(filter).toString('base64');
+    } finally {
+      releaseFilter(filter);
+    }
+  });
 }
 
 /** Free a filter that will not be installed. */

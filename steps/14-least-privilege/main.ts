@@ -1,10 +1,10 @@
 // Step 14: least privilege. Namespaces hide the host; now root in the container loses the
 // power it does not need: 14 capabilities left, no new privileges, a seccomp filter,
 // /proc's secrets masked, a /dev of its own, and an environment of its own.
-import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { flushCompileCache } from 'node:module';
 import { type Cgroup, createCgroup, type Limits } from '../../shared/cgroup/lifecycle.ts';
-import { imageCommand, processSpec, type Security } from '../../shared/image/config.ts';
+import { imageCommand, processSpec } from '../../shared/image/config.ts';
 import { type Image, openImage } from '../../shared/image/store.ts';
 import { createLayer, type Layer } from '../../shared/image/writable-layer.ts';
 import { inNamespaceOf } from '../../shared/kernel/enter.ts';
@@ -26,22 +26,17 @@ import { UsageError } from '../../shared/runtime/errors.ts';
 import { IMAGE_FLAGS, type ImageOptions, LIMIT_FLAGS, NETWORK_FLAGS, type NetworkOptions } from '../../shared/runtime/flags.ts';
 import { superviseAsInit } from '../../shared/runtime/init.ts';
 import { openContainerTerminal } from '../../shared/runtime/pty.ts';
-import { capabilityMask, lastCapability } from '../../shared/security/capabilities.ts';
-import { environmentOf, SECURITY_FLAGS, type SecurityOptions, securityOf } from '../../shared/security/options.ts';
-import { DEV_LINKS, DEVICES, MASKED_PATHS, READ_ONLY_PATHS } from '../../shared/security/paths.ts';
-import { buildFilter, DOCKER_RULES, type Filter, installFilter, loadProfile, NO_IO_URING } from '../../shared/security/seccomp.ts';
+import { SECURITY_FLAGS, type Security, type SecurityOptions } from '../../shared/security/options.ts';
+import { DEV_LINKS, DEVICES, MASKED_DIRECTORIES, MASKED_FILES, READ_ONLY_PATHS } from '../../shared/security/paths.ts';
+import { buildFilter, installFilter, NO_IO_URING } from '../../shared/security/seccomp.ts';
 import { containerIdsOnHost, type HostIds } from '../../shared/userns/id-ranges.ts';
 import { startInUserNamespace } from '../../shared/userns/start.ts';
 
 const HOSTNAME = 'container-demo';
-const PROC_FLAGS = libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC; // locked on proc in a user namespace
 
 main({ run, child }, { ...SECURITY_FLAGS, ...NETWORK_FLAGS, ...LIMIT_FLAGS, ...IMAGE_FLAGS });
 
-async function run(
-  given: string[],
-  { publish, image: name, keep, ...options }: SecurityOptions & NetworkOptions & ImageOptions & Limits,
-): Promise<void> {
+async function run(given: string[], { publish, image: name, keep, ...options }: SecurityOptions & NetworkOptions & ImageOptions & Limits) {
   // The image (shared/image/store.ts): its layers, top first, and a pulled image's config:
   // the command to run when none is given (Entrypoint + Cmd), environment, directory, user.
   const image = openImage(name); // busybox: built on first use
@@ -62,15 +57,14 @@ async function run(
   // Its writable layer, upper/ and work/, with rootfs/ to mount them on: only root and the
   // container's root group pass into it; gone at exit unless --keep (shared/image/).
   const layer = createLayer(id, image, keep, ids.gid);
-  const spec = processSpec(image, HOSTNAME, { own: true }); // its environment, never ours
-  Object.assign(spec.env!, environmentOf(options)); // -e, --env-file
-  spec.security = securityOf(options); // docker's defaults, less --cap-drop, more --cap-add...
+  // Its own environment (the image's, -e, --env-file: never ours), and what its root keeps:
+  // docker's defaults, less --cap-drop, plus --cap-add, --security-opt (shared/security/).
+  const spec = processSpec(image, HOSTNAME, options);
   // A terminal of its own, where ours is one: sharing ours would let it type into our
   // shell (TIOCSTI). Node cannot unshare a user namespace: a helper does (the page).
   const terminal = openContainerTerminal(); // shared/runtime/pty.ts
-  if (terminal) spec.env!.TERM = 'xterm'; // as docker run -t
   // What we start gets no io_uring: its Node (PID 1) would make a ring that the filter then breaks.
-  installFilter(buildFilter(NO_IO_URING, { keep: new Set() }), { allThreads: false });
+  if (spec.security!.seccomp) installFilter(buildFilter(NO_IO_URING), { allThreads: false });
   const container = await startInUserNamespace(
     process.execPath, // node, which runs this file again, with a pulled image's Env (never ours)
     [import.meta.filename, 'child', `--root=${layer.rootfs}`, `--process=${JSON.stringify(spec)}`, '--', ...command],
@@ -96,15 +90,10 @@ function child(command: string[], { root, process: spec }: ChildOptions): void {
   announce(command);
   libc.sethostname(HOSTNAME);
   bringUpLoopback();
-  const security = spec!.security!;
-  // The filters are read and built here: after pivot_root, the host's profile (and libseccomp) are out of sight.
-  const keep = new Set(security.capabilities);
-  const profiles = security.seccomp ? [loadProfile(security.seccomp), DOCKER_RULES] : [];
-  const filters = profiles.map((profile) => buildFilter(profile, { keep }));
-  minimalDev(root);
+  minimalDev(`${root}/dev`);
   pivotInto(root);
   maskProc();
-  dropPrivileges(security, filters);
+  dropPrivileges(spec!.security!);
   const started = startCommand(command, spec); // as the image's config says: shared/runtime/command.ts
   superviseAsInit(started); // the duties of a container's first process: shared/runtime/init.ts
   exitWith(started);
@@ -221,40 +210,39 @@ function publishPorts(ports: PortMapping[], lease: Lease, id: string): void {
 }
 
 /** Step 14: a /dev of the container's own: a few harmless devices, its own ptys, shm. */
-function minimalDev(root: string): void {
-  const dev = `${root}/dev`;
+function minimalDev(dev: string): void {
   libc.mount('tmpfs', dev, 'tmpfs', libc.MS_NOSUID | libc.MS_NOEXEC, 'mode=755,size=64k');
-  for (const name of DEVICES) {
-    writeFileSync(`${dev}/${name}`, ''); // root of a user namespace may not mknod: the host's, bound
-    libc.mount(`/dev/${name}`, `${dev}/${name}`, null, libc.MS_BIND);
-  }
-  mkdirSync(`${dev}/pts`);
+  // Root of a user namespace may not mknod (a device is a door to the host's hardware):
+  // the host's own, each bound on an empty file.
+  for (const name of DEVICES) writeFileSync(`${dev}/${name}`, '');
+  for (const name of DEVICES) libc.mount(`/dev/${name}`, `${dev}/${name}`, null, libc.MS_BIND);
+  for (const dir of ['pts', 'shm']) mkdirSync(`${dev}/${dir}`);
+  // Its own pseudo-terminals (newinstance: not the host's), and its own shared memory.
   libc.mount('devpts', `${dev}/pts`, 'devpts', libc.MS_NOSUID | libc.MS_NOEXEC, 'newinstance,ptmxmode=0666,mode=0620');
-  mkdirSync(`${dev}/shm`);
   libc.mount('shm', `${dev}/shm`, 'tmpfs', libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC, 'mode=1777');
   for (const [link, target] of Object.entries(DEV_LINKS)) symlinkSync(target, `${dev}/${link}`);
 }
 
-/** Step 14: what the host's kernel tells of itself in /proc, hidden or made read-only. */
+/** Step 14: what the host's kernel tells of itself in /proc and /sys, hidden or made read-only. */
 function maskProc(): void {
-  for (const path of MASKED_PATHS.filter((path) => existsSync(path))) {
-    if (statSync(path).isDirectory()) libc.mount('tmpfs', path, 'tmpfs', libc.MS_RDONLY, null);
-    else libc.mount('/dev/null', path, null, libc.MS_BIND);
-  }
-  for (const path of READ_ONLY_PATHS.filter((path) => existsSync(path))) {
-    libc.mount(path, path, null, libc.MS_BIND | libc.MS_REC);
-    // proc's nosuid, nodev and noexec are locked in a user namespace: kept, with rdonly
-    libc.mount(null, path, null, libc.MS_REMOUNT | libc.MS_BIND | libc.MS_RDONLY | PROC_FLAGS);
-  }
+  // A file under /dev/null, a directory under an empty read-only tmpfs (not all exist on every kernel).
+  for (const path of MASKED_FILES.filter(existsSync)) libc.mount('/dev/null', path, null, libc.MS_BIND);
+  for (const path of MASKED_DIRECTORIES.filter(existsSync)) libc.mount('tmpfs', path, 'tmpfs', libc.MS_RDONLY, null);
+  // A bind mount takes no flags at first: it is made read-only by a second call, a remount.
+  // proc's nosuid, nodev and noexec are locked in a user namespace: the remount keeps them.
+  for (const path of READ_ONLY_PATHS.filter(existsSync)) libc.mount(path, path, null, libc.MS_BIND | libc.MS_REC);
+  const readOnly = libc.MS_REMOUNT | libc.MS_BIND | libc.MS_RDONLY | libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC;
+  for (const path of READ_ONLY_PATHS.filter(existsSync)) libc.mount(null, path, null, readOnly);
 }
 
 /** Step 14: what root in the container may still do: some capabilities, no new privileges, a filter. */
-function dropPrivileges({ capabilities, noNewPrivileges }: Security, filters: Filter[]): void {
-  const keep = capabilityMask(capabilities);
-  for (let cap = 0; cap <= lastCapability(); cap++) if (!(keep & (1n << BigInt(cap)))) libc.prctl(libc.PR_CAPBSET_DROP, cap);
-  libc.prctl(libc.PR_CAP_AMBIENT, libc.PR_CAP_AMBIENT_CLEAR_ALL);
+function dropPrivileges({ drop, keep, noNewPrivileges, filters }: Security): void {
+  // The bounding set: what no program it runs can ever gain again, even setuid root.
+  for (const cap of drop) libc.prctl(libc.PR_CAPBSET_DROP, cap);
   if (noNewPrivileges) libc.prctl(libc.PR_SET_NO_NEW_PRIVS, 1); // no setuid program gains anything
-  // Every thread of ours filtered (TSYNC), while we may still install it (CAP_SYS_ADMIN)
-  for (const filter of filters) installFilter(filter);
-  libc.capset(keep); // this thread's effective and permitted sets: the command inherits them
+  // The filter (its BPF program, built by the runtime), on every thread of this Node (TSYNC),
+  // while we may still install it: with no_new_privs, or with CAP_SYS_ADMIN, which goes next.
+  for (const program of filters) libc.seccomp(libc.SECCOMP_SET_MODE_FILTER, libc.SECCOMP_FILTER_FLAG_TSYNC, Buffer.from(program, 'base64'));
+  // This thread's effective and permitted sets; inheritable none, which empties the ambient set.
+  libc.capset(BigInt(keep));
 }

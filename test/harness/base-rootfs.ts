@@ -19,16 +19,18 @@ export function buildBaseRootfs(): string | false {
     return false;
   }
   chmodSync(baseRootfs, 0o755); // mkdtemp made it private; it is the container's /
-  // The probe of the caller's terminal needs its attack: a static C program (gcc, libc6-dev).
-  const tiocsti = spawnSync('cc', ['-static', '-Os', '-o', join(baseRootfs, 'bin/tiocsti'), join(REPO, 'test/fixtures/tiocsti.c')], {
-    encoding: 'utf8',
-  });
-  if (tiocsti.status !== 0) {
-    process.stderr.write(
-      `cc test/fixtures/tiocsti.c failed (sudo apt-get install gcc libc6-dev): ${tiocsti.error?.message ?? tiocsti.stderr}\n`,
-    );
-    removeBaseRootfs(baseRootfs);
-    return false;
+  // Probes that need an attack in C, static (gcc, libc6-dev): the caller's terminal's
+  // (tiocsti), and the calls step 14 takes away (attempt).
+  for (const program of ['tiocsti', 'attempt']) {
+    const source = join(REPO, `test/fixtures/${program}.c`);
+    const built = spawnSync('cc', ['-static', '-Os', '-o', join(baseRootfs, `bin/${program}`), source], { encoding: 'utf8' });
+    if (built.status !== 0) {
+      process.stderr.write(
+        `cc test/fixtures/${program}.c failed (sudo apt-get install gcc libc6-dev): ${built.error?.message ?? built.stderr}\n`,
+      );
+      removeBaseRootfs(baseRootfs);
+      return false;
+    }
   }
   return baseRootfs;
 }
