@@ -1,28 +1,31 @@
 // npm run seccomp -- show: the seccomp policy a container gets (step 14), as a person
-// reads it: what a syscall no rule names gets, which ABIs, each rule in order, and the
-// size of the BPF program the kernel runs at every syscall. Nothing is installed.
-//   npm run seccomp -- show [--profile <file>] [--keep CAP_A,CAP_B] [--compat] [--all]
-// --keep: the capabilities the container keeps (rules depend on them; default: none);
-// --compat: the profile's other ABIs too (32-bit x86); --all: every name of long lists.
+// reads it: for each filter (the profile, then docker's rules stacked on the default
+// one), what a syscall no rule names gets, which ABIs, each rule in order, and the size
+// of the BPF program the kernel runs at every syscall. Nothing is installed.
+//   npm run seccomp -- show [--profile <file>] [--keep CAP_A,CAP_B|none] [--compat] [--all]
+// --keep: the capabilities the container keeps (rules depend on them; default: docker's
+// 14, as step 14 keeps); --compat: the profile's other ABIs too (32-bit x86); --all:
+// every name of long lists.
 import { constants, release } from 'node:os';
+import { DOCKER_CAPABILITIES } from '../shared/security/capabilities.ts';
 import {
   buildFilter,
+  containerProfiles,
   DEFAULT_PROFILE,
   type Filter,
   filterSize,
   libseccompVersion,
-  loadProfile,
   releaseFilter,
   type SyscallRule,
   summarize,
 } from '../shared/security/seccomp.ts';
 import { fail, messageOf, parseCommandLine, usageError } from './lib/cli.ts';
 
-const USAGE = 'usage: npm run seccomp -- show [--profile <file>] [--keep CAP_A,CAP_B] [--compat] [--all]';
+const USAGE = 'usage: npm run seccomp -- show [--profile <file>] [--keep CAP_A,CAP_B|none] [--compat] [--all]';
 const { values, positionals } = parseCommandLine(USAGE, {
   options: {
     profile: { type: 'string', default: DEFAULT_PROFILE },
-    keep: { type: 'string', default: '' },
+    keep: { type: 'string', default: DOCKER_CAPABILITIES.join(',') },
     compat: { type: 'boolean', default: false },
     all: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
@@ -32,7 +35,7 @@ const { values, positionals } = parseCommandLine(USAGE, {
 if (values.help || positionals.length !== 1 || positionals[0] !== 'show') usageError(USAGE);
 
 const SHOWN = 8; // names of a long list, without --all
-const keep = new Set(values.keep.split(',').filter(Boolean));
+const keep = new Set(values.keep === 'none' ? [] : values.keep.split(',').filter(Boolean));
 const OPS: Record<string, string> = {
   SCMP_CMP_NE: '!=',
   SCMP_CMP_LT: '<',
@@ -45,22 +48,25 @@ const number = (value: bigint) => (value > 0xffffn ? `0x${value.toString(16)}` :
 const errnoName = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
 
 try {
-  const profile = loadProfile(values.profile);
-  const filter = buildFilter(profile, { keep, compat: values.compat });
-  try {
-    show(filter, profile.defaultAction, profile.defaultErrnoRet ?? errnoOf(profile.defaultErrno));
-  } finally {
-    releaseFilter(filter);
+  const profiles = containerProfiles(values.profile);
+  for (const [n, profile] of profiles.entries()) {
+    const filter = buildFilter(profile, { keep, compat: values.compat });
+    try {
+      if (n > 0) console.log(`\nand stacked on it, a filter of its own (the kernel runs both; the stricter answer wins):`);
+      show(profile.path, filter, profile.defaultAction, profile.defaultErrnoRet ?? errnoOf(profile.defaultErrno));
+    } finally {
+      releaseFilter(filter);
+    }
   }
 } catch (error) {
   fail(`seccomp show: ${messageOf(error)}`); // a profile missing or not docker's format; libseccomp refusing a rule
 }
 
-function show(filter: Filter, defaultAction: string, defaultErrno: number | undefined): void {
+function show(path: string, filter: Filter, defaultAction: string, defaultErrno: number | undefined): void {
   const kept = keep.size > 0 ? `keeps ${[...keep].join(', ')}` : 'keeps no capability';
   const native = filter.arches[0]!;
   const summary = summarize(filter);
-  console.log(`${values.profile}, by libseccomp ${libseccompVersion()}, for a container that ${kept} (Linux ${release()})\n`);
+  console.log(`${path}, by libseccomp ${libseccompVersion()}, for a container that ${kept} (Linux ${release()})\n`);
   console.log(`default        ${action(defaultAction, defaultErrno)} for every syscall no rule names`);
   const otherAbis = defaultAction === 'SCMP_ACT_ALLOW' ? 'is allowed' : 'kills the process (SIGSYS)';
   console.log(`ABIs           ${filter.arches.join(', ')}: a syscall of any other ${otherAbis}\n`);

@@ -370,14 +370,21 @@ export function installFilter(filter: Filter, { allThreads = true } = {}): void 
 }
 
 /**
- * Step 14: the BPF programs (base64) of the filters a container's settings ask for: its
- * profile, then docker's rules stacked on it (DOCKER_RULES); none when unconfined. The
- * container loads them with one seccomp(2) each: no libseccomp, no profile to read there.
+ * The profiles a container's filters are made of: the one given; for the default (the
+ * distribution's, podman's), docker's stricter rules stacked on it too (DOCKER_RULES).
+ */
+export function containerProfiles(path: string): Profile[] {
+  return path === DEFAULT_PROFILE ? [loadProfile(path), DOCKER_RULES] : [loadProfile(path)];
+}
+
+/**
+ * Step 14: the BPF programs (base64) of the filters a container's settings ask for; none
+ * when unconfined. The container loads each with one seccomp(2): no libseccomp, no
+ * profile to read where it is, after pivot_root.
  */
 export function seccompPrograms({ seccomp, capabilities }: { seccomp: string | undefined; capabilities: string[] }): string[] {
-  if (!seccomp) return [];
   const keep = new Set(capabilities);
-  return [loadProfile(seccomp), DOCKER_RULES].map((profile) => {
+  return (seccomp ? containerProfiles(seccomp) : []).map((profile) => {
     const filter = buildFilter(profile, { keep });
     try {
       return bpfProgram(filter).toString('base64');
@@ -413,7 +420,7 @@ const refuse = (names: string[], extra: Partial<SyscallRule> = {}): SyscallRule 
  * the kernel runs both, and the stricter answer wins. clone3 answers ENOSYS, as docker's:
  * its flags are in memory, out of a filter's sight, and glibc then falls back to clone.
  */
-export const DOCKER_RULES: Profile = {
+const DOCKER_RULES: Profile = {
   path: "(docker's rules for namespaces and keys)",
   defaultAction: 'SCMP_ACT_ALLOW',
   syscalls: [

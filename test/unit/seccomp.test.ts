@@ -354,10 +354,12 @@ describe('installed in a Node process', () => {
     import { spawnSync } from 'node:child_process';
     import { readdirSync, readFileSync } from 'node:fs';
     import { readFile } from 'node:fs/promises';
-    const { prctl } = await import(${LIBC});
-    const { buildFilter, installFilter, loadProfile } = await import(${SECCOMP});
-    prctl(38, 1); // PR_SET_NO_NEW_PRIVS
-    installFilter(buildFilter(loadProfile(), { keep: new Set() }));
+    const libc = await import(${LIBC});
+    libc.prctl(libc.PR_SET_NO_NEW_PRIVS, 1);
+    // As step 14's child: the programs its runtime built, one seccomp(2) each, every thread
+    for (const program of JSON.parse(process.env.PROGRAMS)) {
+      libc.seccomp(libc.SECCOMP_SET_MODE_FILTER, libc.SECCOMP_FILTER_FLAG_TSYNC, Buffer.from(program, 'base64'));
+    }
     const threads = readdirSync('/proc/self/task').map((task) => readFileSync('/proc/self/task/' + task + '/status', 'utf8').match(/^Seccomp:\\s+(\\d)/m)[1]);
     const setarch = spawnSync('setarch', ['-R', 'true'], { encoding: 'utf8' });
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -366,10 +368,12 @@ describe('installed in a Node process', () => {
   const runtime = `
     import { spawnSync } from 'node:child_process';
     const { prctl } = await import(${LIBC});
-    const { buildFilter, installFilter, NO_IO_URING } = await import(${SECCOMP});
+    const { buildFilter, DEFAULT_PROFILE, installFilter, NO_IO_URING, seccompPrograms } = await import(${SECCOMP});
+    const programs = seccompPrograms({ seccomp: DEFAULT_PROFILE, capabilities: [] });
     prctl(38, 1); // PR_SET_NO_NEW_PRIVS
-    installFilter(buildFilter(NO_IO_URING, { keep: new Set() }), { allThreads: false }); // this thread, which spawns
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', ${JSON.stringify(container)}], { encoding: 'utf8' });
+    installFilter(buildFilter(NO_IO_URING), { allThreads: false }); // this thread, which spawns
+    const env = { ...process.env, PROGRAMS: JSON.stringify(programs) };
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', ${JSON.stringify(container)}], { encoding: 'utf8', env });
     process.stdout.write(child.stdout);
     process.stderr.write(child.stderr);
     process.exitCode = child.status ?? 1;`;
