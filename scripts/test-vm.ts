@@ -1,6 +1,6 @@
 // npm run test:vm: what a cgroup v2 kernel changes, tested on one, as on the course VM,
 // whatever this machine has (a hybrid layout, say, where cgroup v2 holds no controller):
-// the cgroup tests of steps 09-13, the overlay tests of step 10 (overlayfs differs between
+// the cgroup tests of steps 09 on, the overlay tests of step 10 (overlayfs differs between
 // kernels too), the matrix's cgroup rows and step 09's limits, enforced (vm/init.sh says
 // why each, and why the rest is left to `npm test` on this machine). It boots
 // a VM with QEMU on Debian's kernel (vm/kernel.ts) and a small initramfs (vm/initramfs.ts),

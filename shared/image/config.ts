@@ -45,12 +45,14 @@ export function imageCommand(config: ImageConfig | undefined, given: string[]): 
 export function processSpec(image: Image, hostname: string, security?: SecurityOptions): ProcessSpec {
   const { config } = image;
   if (!config && !security) return { env: undefined, cwd: '/' };
-  const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: hostname, ...(security && { HOME: '/root' }) };
+  const ids = userIds(config?.User, image);
+  // HOME as docker sets it: the user's in the image's /etc/passwd, else /
+  const home = security && { HOME: lookUp(image, 'passwd', `${ids.uid ?? 0}`, 2)?.[5] || '/' };
+  const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: hostname, ...home };
   for (const entry of config?.Env ?? []) {
     const equals = entry.indexOf('=');
     if (equals > 0) env[entry.slice(0, equals)] = entry.slice(equals + 1);
   }
-  const ids = userIds(config?.User, image);
   if (!security) return { env, cwd: config?.WorkingDir || '/', ...ids };
   return { env: { ...env, ...environmentOf(security) }, cwd: config?.WorkingDir || '/', ...ids, security: securityOf(security) };
 }
@@ -74,8 +76,8 @@ function userIds(user: string | undefined, image: Image): { uid?: number; gid?: 
   return { uid, gid: Number(groupEntry ? groupEntry[2] : group) };
 }
 
-/** The line for `name` in the image's /etc/<file>: the top layer's that has one. */
-function lookUp(image: Image, file: string, name: string): string[] | undefined {
+/** The line whose field `field` (0: the name) is `name` in the image's /etc/<file>: the top layer's file that has one. */
+function lookUp(image: Image, file: string, name: string, field = 0): string[] | undefined {
   for (const layer of image.layers) {
     const etc = resolve(image.store, layer, 'etc');
     // lstat: the image's etc or passwd may be a symlink, which would lead into the host's /etc
@@ -86,7 +88,7 @@ function lookUp(image: Image, file: string, name: string): string[] | undefined 
     return readFileSync(`${etc}/${file}`, 'utf8')
       .split('\n')
       .map((line) => line.split(':'))
-      .find((fields) => fields[0] === name && fields.length >= 4);
+      .find((fields) => fields[field] === name && fields.length >= 4);
   }
   return undefined;
 }
