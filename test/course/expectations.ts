@@ -35,6 +35,21 @@ export const CHANGES: Record<ProbeId, string> = {
   'memory-limited': 'n 09:y',
   'pids-limited': 'n 09:y',
   'writes-reach-rootfs': 'y 10:n', // 08: only /tmp, the host's root owns the rest
+  // 14: least privilege. Root inside keeps 14 capabilities (no CAP_SYS_ADMIN, no
+  // CAP_NET_ADMIN), a seccomp filter refuses the calls, /proc is masked and partly read-only.
+  'mounts-filesystem': 'y 14:n',
+  'makes-user-namespace': 'y 05:n 06:y 14:n', // 05: none for a chrooted process; 06: pivot_root
+  'makes-mount-namespace': 'y 14:n',
+  'renames-host': 'y 14:n', // 01-02: the host's name
+  'reconfigures-link': 'y 14:n', // 01-06: the host's lo
+  'calls-keyctl': 'y 14:n',
+  'calls-bpf': 'y 14:n',
+  'calls-userfaultfd': 'y 14:n',
+  'calls-io-uring': 'y 14:n',
+  'calls-perf-event-open': 'y 14:n',
+  'writes-sysctl': 'y 14:n', // 01-06: the host's network's; 14: /proc/sys is read-only
+  'reads-masked-proc': 'y 14:n', // 14: /dev/null over it
+  'sees-runtime-env': 'y 14:n', // 14: the image's environment, and -e's, never the runtime's
   // Invariants: what every step must do, as docker run does.
   'exit-status': 'y',
   'stdout-stderr-separate': 'y',

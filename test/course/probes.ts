@@ -54,6 +54,58 @@ function answer(outcome: Outcome, key: string, judge: (said: string) => boolean 
 
 const count = (said: string) => (/^\d+$/.test(said) ? Number(said) > 0 : undefined);
 const yesNo = (said: string) => (said === 'yes' ? true : said === 'no' ? false : undefined);
+/** Yes if the value is `wanted`, no if it is another of its `shape`. */
+const is = (wanted: string, shape: RegExp) => (said: string) => (shape.test(said) ? said === wanted : undefined);
+
+/**
+ * Shell for a container's `sh -c '...'` (so no single quote in it): `tried <key> <cmd...>`
+ * runs the command and prints `<key>=<its status>` and `<key>-said=<what it said>`, on one line.
+ */
+const TRIED = String.raw`tried() { k=$1; shift; said=$("$@" 2>&1); echo "$k=$?"; echo "$k-said=$(printf %s "$said" | tr "\n" " ")"; }`;
+// How a kernel says no to a call, or a write, it does not allow.
+const REFUSED = /operation not permitted|permission denied|read-only file system/i;
+
+/** What `tried <key>` printed: yes if the command succeeded, no if refused; anything else throws. */
+function tried(outcome: Outcome, key: string): boolean {
+  const status = value(outcome, key);
+  if (status === '0') return true;
+  if (status !== undefined && /^\d+$/.test(status) && REFUSED.test(value(outcome, `${key}-said`) ?? '')) return false;
+  throw new ProbeError(`${key}: neither done nor refused (status ${outcome.status})\nstdout: ${outcome.stdout}\nstderr: ${outcome.stderr}`);
+}
+
+/** Two answers to one question (did it, and is it so): they must agree, else the probe is broken. */
+function agree(outcome: Outcome, did: boolean, seen: boolean): boolean {
+  if (did !== seen) throw new ProbeError(`done=${did} but seen=${seen}\nstdout: ${outcome.stdout}\nstderr: ${outcome.stderr}`);
+  return did;
+}
+
+/**
+ * A call that step 14 takes away, attempted by test/fixtures/attempt.c (/bin/attempt, or
+ * the sandbox's copy by its host path before step 05): `<call>=yes` if the kernel's code
+ * for it answered, `no` if refused before it; anything else (another errno) throws.
+ * `refusing`: bash for the sandbox host, which prints why this kernel itself refuses the
+ * call to root in a user namespace, if it does (a setting of the host's): then a no says
+ * nothing of the step, and throws.
+ */
+function attempt(call: string, claim: string, refusing = ''): Probe {
+  return {
+    claim,
+    script: `${refusing}
+      run sh -c 'for p in "$0" /bin/attempt; do [ -x "$p" ] && exec "$p" ${call}; done; echo "${call}=no-attempt"' "$CONTAINERFS/bin/attempt"`,
+    observe: (o) => {
+      const answered = answer(o, call, yesNo);
+      const kernel = value(o, 'kernel-refuses');
+      if (!answered && kernel) throw new ProbeError(`no ${call}, but this kernel refuses it by itself: ${kernel}`);
+      return answered;
+    },
+  };
+}
+
+/** `kernel-refuses=<why>` if the host's setting `knob` is not 0 (and `when`, bash, holds). */
+const unlessSet = (knob: string, when = 'true') =>
+  String.raw`k=$(cat /proc/sys/${knob.replaceAll('.', '/')} 2>/dev/null) && [ "$k" != 0 ] && ${when} && echo "kernel-refuses=${knob}=$k"`;
+/** Bash: the running kernel is older than `version`. */
+const before = (version: string) => String.raw`[ "$(printf '%s\n' ${version} "$(uname -r)" | sort -V | head -1)" != ${version} ]`;
 
 export const PROBES = {
   'hostname-leaks': {
@@ -91,9 +143,10 @@ export const PROBES = {
   'container-mount-leaks': {
     claim: 'a mount made inside the container appears on the host',
     // $0 is the host's $CONTAINERFS/tmp, which the steps with a root filesystem call /tmp.
-    script: String.raw`run sh -c 'd=/tmp; [ -d "$0" ] && d=$0; mount -t tmpfs cfs-inner-mount "$d" && echo mounted=yes' "$CONTAINERFS/tmp"
+    // From step 14 on, root inside may mount nothing: nothing to leak.
+    script: String.raw`run sh -c '${TRIED}; d=/tmp; [ -d "$0" ] && d=$0; tried mounted mount -t tmpfs cfs-inner-mount "$d"' "$CONTAINERFS/tmp"
       echo "count=$(grep -c '^cfs-inner-mount ' /proc/mounts)"`,
-    observe: (o) => answer(o, 'mounted', yesNo) && answer(o, 'count', count),
+    observe: (o) => tried(o, 'mounted') && answer(o, 'count', count),
   },
   'host-mounts-visible': {
     claim: 'a mount the host makes while the container runs shows up inside',
@@ -295,6 +348,66 @@ CALLER
     script: String.raw`run sh -c 'echo x 2>/dev/null >"$0/tmp/probe-file" || echo x >/tmp/probe-file' "$CONTAINERFS"
       test -e "$CONTAINERFS/tmp/probe-file" && echo written=yes || echo written=no`,
     observe: (o) => answer(o, 'written', yesNo),
+  },
+  // What root in the container may do to the kernel it shares with the host: all of it
+  // until step 14, which keeps 14 capabilities and filters the calls (seccomp).
+  'mounts-filesystem': {
+    claim: 'root inside mounts a filesystem',
+    // $0 is the host's $CONTAINERFS/tmp, which the steps with a root filesystem call /tmp.
+    script: String.raw`run sh -c '${TRIED}; d=/tmp; [ -d "$0" ] && d=$0; tried mounted mount -t tmpfs cfs-probe-mount "$d"
+      echo "seen=$(grep -c "^cfs-probe-mount " /proc/mounts)"' "$CONTAINERFS/tmp"`,
+    observe: (o) => agree(o, tried(o, 'mounted'), answer(o, 'seen', count)),
+  },
+  'makes-user-namespace': {
+    claim: 'root inside makes a user namespace (unshare -U)',
+    // 05: the kernel makes none for a chrooted process (with one, it could leave the chroot).
+    script: String.raw`run sh -c '${TRIED}; tried made unshare -U true'`,
+    observe: (o) => tried(o, 'made'),
+  },
+  'makes-mount-namespace': {
+    claim: 'root inside makes a mount namespace (unshare -m)',
+    // Busybox's unshare then makes the new namespace's mounts private, from /, which in
+    // step 05's chroot is no mount point: that mount fails (EINVAL), the namespace is made.
+    script: String.raw`run sh -c '${TRIED}; tried made unshare -m true'`,
+    observe: (o) => /^unshare: can't mount none on \/ .*Invalid argument/.test(value(o, 'made-said') ?? '') || tried(o, 'made'),
+  },
+  'renames-host': {
+    claim: 'root inside sets the hostname (whichever host it names)',
+    script: String.raw`run sh -c '${TRIED}; tried renamed hostname cfs-renamed; echo "name=$(hostname)"'`,
+    observe: (o) => agree(o, tried(o, 'renamed'), answer(o, 'name', is('cfs-renamed', /./))),
+  },
+  'reconfigures-link': {
+    claim: "root inside reconfigures a network interface (lo's MTU)",
+    script: String.raw`run sh -c '${TRIED}; tried changed ip link set lo mtu 1280; echo "mtu=$(ip link show lo | grep -o "mtu [0-9]*")"'`,
+    observe: (o) => agree(o, tried(o, 'changed'), answer(o, 'mtu', is('mtu 1280', /^mtu \d+$/))),
+  },
+  'calls-keyctl': attempt('keyctl', "the kernel's keyring calls answer (add_key)"),
+  // Before Linux 6.5, kernel.unprivileged_bpf_disabled (2 by default on Debian and Ubuntu)
+  // refused every bpf() command to all but the host's root (so in 08-13 too); since, only
+  // making maps and loading programs.
+  'calls-bpf': attempt('bpf', 'the bpf call answers', unlessSet('kernel.unprivileged_bpf_disabled', before('6.5'))),
+  'calls-userfaultfd': attempt('userfaultfd', 'the userfaultfd call answers'),
+  // Linux 6.6+: kernel.io_uring_disabled, 1 or 2, refuses it to some or all.
+  'calls-io-uring': attempt('io_uring', 'the io_uring calls answer (io_uring_setup)', unlessSet('kernel.io_uring_disabled')),
+  'calls-perf-event-open': attempt('perf_event_open', 'the perf_event_open call answers'),
+  'writes-sysctl': {
+    claim: "root inside changes a kernel setting (its network's, in /proc/sys)",
+    // Before step 07 the network, and so the setting, is the sandbox host's.
+    script: String.raw`run sh -c '${TRIED}; f=/proc/sys/net/ipv4/ip_default_ttl; tried wrote sh -c "echo 63 >$f"; echo "ttl=$(cat $f)"'`,
+    observe: (o) => agree(o, tried(o, 'wrote'), answer(o, 'ttl', is('63', /^\d+$/))),
+  },
+  'reads-masked-proc': {
+    claim: "the host's interrupt counts are readable inside (/proc/interrupts)",
+    // Of the files docker masks, one that every kernel has and that root in a user
+    // namespace (08+) may read: /proc/timer_list is mode 0400, the host's root's. 14: /dev/null.
+    script: String.raw`run sh -c 'echo "lines=$(grep -c CPU0 /proc/interrupts)"'`,
+    observe: (o) => answer(o, 'lines', count),
+  },
+  'sees-runtime-env': {
+    claim: "the runtime's environment (its variables) is the command's",
+    script: String.raw`export CFS_RUNTIME_SECRET=from-the-runtime
+      run sh -c 'echo "secret=$CFS_RUNTIME_SECRET"'`,
+    observe: (o) => answer(o, 'secret', is('from-the-runtime', /^(from-the-runtime)?$/)),
   },
 } satisfies Record<string, Probe>;
 
