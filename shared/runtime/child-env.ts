@@ -15,9 +15,14 @@ export function prepareChildEnv(): void {
   process.env[MARK] = '1';
 }
 
-/** `env` (another environment than ours, as a pulled image's), marked too. */
+/**
+ * `env` (another environment than ours: a pulled image's, -e's), scrubbed and marked
+ * too: its NODE_OPTIONS is the command's, never our child's, which runs as the
+ * container's root before anything is taken from it.
+ */
 export function markedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...env, [MARK]: '1' };
+  const scrubbed = Object.entries(env).filter(([name]) => !name.startsWith('NODE_') || name === 'NODE_COMPILE_CACHE');
+  return { ...Object.fromEntries(scrubbed), [MARK]: '1' };
 }
 
 /** The child, as it starts: whether `run` started it; the mark is not for the command. */

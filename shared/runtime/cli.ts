@@ -52,7 +52,11 @@ interface Verbs<F extends Flags> {
   child?(command: string[], options: ChildOptions): void;
 }
 
-const [script = '', verb = '', ...words] = process.argv.slice(1);
+// `main.ts -- run ...` (the npm scripts' way) as `main.ts run ...`: before a `--`, Node
+// reads --env-file even after the script's name (nodejs/node#54232), and would load the
+// container's NODE_OPTIONS into the runtime itself.
+const [script = '', ...given] = process.argv.slice(1);
+const [verb = '', ...words] = given[0] === '--' ? given.slice(1) : given;
 const stepFolder = basename(dirname(script)); // "03-hostname"
 const stepNumber = Number.parseInt(stepFolder, 10); // 3
 

@@ -1,7 +1,7 @@
 // Waiting for the container's command the way `docker run` does: signals we receive
 // are passed on, and its exit status becomes ours.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { ProcessSpec } from '../image/config.ts';
 import type { WaitingContainer } from '../userns/start.ts';
@@ -16,7 +16,8 @@ import { inTerminalForeground } from './terminal.ts';
  * docker does) and as its user (root's, 0, if it names none).
  */
 export function startCommand([file, ...args]: string[], spec?: ProcessSpec): ChildProcess {
-  if (spec) mkdirSync(spec.cwd, { recursive: true });
+  // Made only if missing: a mkdir refused by a seccomp profile must not stop a directory that exists
+  if (spec && !existsSync(spec.cwd)) mkdirSync(spec.cwd, { recursive: true });
   const { env, cwd, uid, gid } = spec ?? {};
   // On a terminal, TERM says what kind (docker run -t's): the image's own, if it says one.
   const withTerm = env && process.stdin.isTTY ? { TERM: 'xterm', ...env } : env;

@@ -94,8 +94,15 @@ function readEnvFile(file: string): string[] {
   } catch (error) {
     throw fsError(`--env-file ${file}`, error);
   }
-  const lines = text.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
-  const bad = lines.find((line) => !/^[^=\s]/.test(line));
-  if (bad !== undefined) throw new RuntimeError(`--env-file ${file}: not NAME=value: ${bad}`);
+  // As docker reads it: leading blanks trimmed, blank lines and # comments skipped, a name without blanks.
+  const lines = text
+    .split('\n')
+    .map((line) => line.trimStart())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  for (const line of lines) {
+    const name = line.split('=')[0]!;
+    if (name === '') throw new RuntimeError(`--env-file ${file}: no variable name: ${line}`);
+    if (/\s/.test(name)) throw new RuntimeError(`--env-file ${file}: variable '${name}' contains whitespaces`);
+  }
   return lines;
 }

@@ -90,6 +90,8 @@ function child(command: string[], { root, process: spec }: ChildOptions): void {
   announce(command);
   libc.sethostname(HOSTNAME);
   bringUpLoopback();
+  // As docker: any user may serve on port 80 (ports of its own network: nothing of the host's)
+  writeFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', '0');
   minimalDev(`${root}/dev`);
   pivotInto(root);
   maskProc();
@@ -211,7 +213,7 @@ function publishPorts(ports: PortMapping[], lease: Lease, id: string): void {
 
 /** Step 14: a /dev of the container's own: a few harmless devices, its own ptys, shm. */
 function minimalDev(dev: string): void {
-  libc.mount('tmpfs', dev, 'tmpfs', libc.MS_NOSUID | libc.MS_NOEXEC, 'mode=755,size=64k');
+  libc.mount('tmpfs', dev, 'tmpfs', libc.MS_NOSUID, 'mode=755,size=64k');
   // Root of a user namespace may not mknod (a device is a door to the host's hardware):
   // the host's own, each bound on an empty file.
   for (const name of DEVICES) writeFileSync(`${dev}/${name}`, '');

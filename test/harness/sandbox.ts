@@ -38,7 +38,7 @@ cp -a "$BASE_ROOTFS/." "$SANDBOX_DIR/rootfs/"
 export CONTAINERFS="$SANDBOX_DIR/rootfs" CONTAINER_STATE="$SANDBOX_DIR/state"
 cd "$REPO"
 source test/harness/wait.sh # wait_until and its conditions: waits on state, scaled by the time factor
-run() { node "$REPO/steps/$STEP/main.ts" run "$@"; }
+run() { node "$REPO/steps/$STEP/main.ts" -- run "$@"; }
 # as_normal_user <cmd...>: as nobody, in a view of the project it may reach (a checkout
 # under /root, mode 0700, it may not), the project's Node first on its PATH.
 as_normal_user() {

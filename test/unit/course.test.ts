@@ -22,7 +22,7 @@ describe('the steps', () => {
     const scripts: Record<string, string> = JSON.parse(readFileSync(`${REPO}package.json`, 'utf8')).scripts;
     for (const step of STEPS)
       expect(scripts[`step:${stepNumber(step)}`], step).toBe(
-        `NODE_COMPILE_CACHE=node_modules/.cache/node-compile-cache node steps/${step}/main.ts run`,
+        `NODE_COMPILE_CACHE=node_modules/.cache/node-compile-cache node steps/${step}/main.ts -- run`,
       );
     expect(Object.keys(scripts).filter((name) => name.startsWith('step:'))).toHaveLength(STEPS.length);
   });
