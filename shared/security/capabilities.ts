@@ -37,7 +37,11 @@ export function capabilityMask(names: Iterable<string>): bigint {
   return mask;
 }
 
-/** The highest capability this kernel has (newer kernels may have more than we name). */
+/** The highest capability this kernel has (newer kernels may have more than we name); the last we name where /proc/sys does not say. */
 export function lastCapability(): number {
-  return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  try {
+    return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  } catch {
+    return NAMES.length - 1;
+  }
 }

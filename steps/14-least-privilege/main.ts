@@ -231,7 +231,7 @@ function maskProc(): void {
   for (const path of MASKED_FILES.filter(existsSync)) libc.mount('/dev/null', path, null, libc.MS_BIND);
   for (const path of MASKED_DIRECTORIES.filter(existsSync)) libc.mount('tmpfs', path, 'tmpfs', libc.MS_RDONLY, null);
   // A bind mount takes no flags at first: it is made read-only by a second call, a remount.
-  // proc's nosuid, nodev and noexec are locked in a user namespace: the remount keeps them.
+  // nosuid, nodev and noexec too, as docker's read-only paths have them.
   for (const path of READ_ONLY_PATHS.filter(existsSync)) libc.mount(path, path, null, libc.MS_BIND | libc.MS_REC);
   const readOnly = libc.MS_REMOUNT | libc.MS_BIND | libc.MS_RDONLY | libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC;
   for (const path of READ_ONLY_PATHS.filter(existsSync)) libc.mount(null, path, null, readOnly);
