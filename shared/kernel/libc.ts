@@ -37,6 +37,7 @@ const c = {
   prctl: lib.func('int prctl(int option, ...)'),
   capset: lib.func('int capset(const void *header, const void *data)'),
   syscall: lib.func('long syscall(long number, ...)'), // for seccomp(2), which glibc does not wrap
+  memfd_create: lib.func('int memfd_create(const char *name, unsigned int flags)'),
   setpgid: lib.func('int setpgid(int pid, int pgid)'),
   tcsetpgrp: lib.func('int tcsetpgrp(int fd, int pgrp)'),
   pthread_sigmask: lib.func('int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *oldset)'),
@@ -109,6 +110,7 @@ export const PR_SET_NO_NEW_PRIVS = 38; // execve grants nothing more: no setuid,
 
 // seccomp(2): the operation, its flags, and a syscall's number by architecture.
 export const SECCOMP_SET_MODE_FILTER = 1;
+const MFD_CLOEXEC = 1;
 export const SECCOMP_FILTER_FLAG_TSYNC = 1; // every thread of the process, not the caller alone
 const SYS_SECCOMP: Record<string, number> = { x64: 317, arm64: 277 };
 koffi.struct('sock_fprog', { len: 'uint16_t', filter: 'uint8_t *' }); // by its name in seccomp() below
@@ -259,6 +261,11 @@ export function seccomp(operation: number, flags: number, program: Buffer): void
   const fprog = { len: program.length / 8, filter: program };
   const result = check('seccomp', Number(c.syscall(nr, 'unsigned int', operation, 'unsigned int', flags, 'sock_fprog *', fprog)));
   if (result > 0) throw new SyscallError(`seccomp (thread ${result} could not take the filter)`, constants.errno.ESRCH, 'No such process');
+}
+
+/** A file in memory, never on a disk: its descriptor (close-on-exec). */
+export function memfdCreate(name: string): number {
+  return check('memfd_create', c.memfd_create(name, MFD_CLOEXEC));
 }
 
 export function setpgid(pid: number, pgid: number): void {

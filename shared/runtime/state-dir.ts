@@ -3,6 +3,7 @@
 //   images/      the image store, root's only (shared/image/store.ts)
 //   containers/  the writable layers (shared/image/writable-layer.ts)
 //   running/     the locks of running containers (shared/runtime/liveness.ts)
+//   seccomp/     step 14's filters, compiled once (shared/security/seccomp.ts)
 // It is 0711: a container's root, an unprivileged user on the host, must pass through
 // it to its rootfs/, and may list nothing. A directory that holds anything else
 // (CONTAINER_STATE=/var/tmp) is someone else's: refused, never made 0711, never cleaned.
@@ -11,7 +12,7 @@ import { fsError } from '../kernel/libc.ts';
 import { stateDir } from './config.ts';
 import { RuntimeError } from './errors.ts';
 
-const OURS = new Set(['images', 'containers', 'running']);
+const OURS = new Set(['images', 'containers', 'running', 'seccomp']);
 
 /** Whether `dir` is a state directory: root's (or ours), holding only what the runtime puts there. */
 export function isStateDir(dir = stateDir()): boolean {
