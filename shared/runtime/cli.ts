@@ -10,6 +10,7 @@ import { prepareChildEnv, startedByRun } from './child-env.ts';
 import { cacheForChildren } from './compile-cache.ts';
 import { AlreadyReported, EXIT_NOT_FOUND, EXIT_RUNTIME, EXIT_USAGE, RuntimeError, SyscallError, UsageError } from './errors.ts';
 import { exit, fail } from './exit.ts';
+import { dieWithRuntime } from './init.ts';
 import { printable, shellQuote } from './quote.ts';
 import { passTerminalOn, takeTerminal } from './terminal.ts';
 
@@ -94,6 +95,7 @@ export function main<F extends Flags>(verbs: Verbs<F>, flags = {} as F): void {
       Promise.resolve(verbs.run(command, parsed.values)).catch((error) => report(error, command, flags));
     } else if (verb === 'child' && verbs.child) {
       if (!startedByRun() || !inNewNamespaces()) throw new UsageError('child is internal: `run` starts it, in the namespaces it made');
+      dieWithRuntime(); // should the runtime be killed: init.ts
       const parsed = parseFlags(words, CHILD_FLAGS);
       command = parsed.command;
       if (command.length === 0) throw new UsageError('');
