@@ -24,6 +24,7 @@ export interface Flag<T> {
   hint?: string; // what a valid value is, when an example does not say it all
   short?: string; // a one-letter name too: `-p 8080:80` as `--publish 8080:80`
   repeats?: boolean; // may be given again: the values (arrays) add up (`-p 80 -p 53/udp`)
+  refused?: boolean; // docker's, named only to be refused (its hint says why): not in the usage line
   default: T;
   parse(text: string): T | undefined; // undefined: not a valid value
 }
@@ -155,13 +156,14 @@ function splitNul(bytes: Buffer): Buffer[] {
 
 function usage(flags: Flags): string {
   const file = relative(process.cwd(), script) || script;
-  const options = Object.entries(flags).map(
-    ([name, flag]) => `[${flag.short ? `-${flag.short}|` : ''}--${name}${flag.example ? ` ${flag.example}` : ''}] `,
-  );
-  const or = options.length ? '[options] ' : '';
+  const options = Object.entries(flags)
+    .filter(([, flag]) => !flag.refused)
+    .map(([name, flag]) => `[${flag.short ? `-${flag.short}|` : ''}--${name}${flag.example ? ` ${flag.example}` : ''}] `);
+  // `--` first where Node would read an option of ours as its own (--env-file: cli.ts's top)
+  const or = `${'env-file' in flags ? '-- ' : ''}run ${options.length ? '[options] ' : ''}`;
   // with --image, the command is the image's own unless one is given
   const command = 'image' in flags ? '[<cmd> [args...]]' : '<cmd> [args...]';
-  return `usage: npm run step:${stepNumber} -- ${options.join('')}${command}   (or: node ${file} run ${or}${command})`;
+  return `usage: npm run step:${stepNumber} -- ${options.join('')}${command}   (or: node ${file} ${or}${command})`;
 }
 
 function defaults<F extends Flags>(flags: F): FlagValues<F> {

@@ -50,6 +50,7 @@ export const SECURITY_FLAGS = {
   },
   privileged: {
     hint: 'not in this course: it would give the container back every power step 14 takes away',
+    refused: true,
     default: false,
     parse: () => undefined,
   },
