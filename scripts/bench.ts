@@ -10,8 +10,13 @@
 //
 // It runs in a mount, UTS, IPC and network namespace of its own, like the tests' sandbox: what a
 // step leaks (step 05's /proc mount) stays in there, and goes with it.
+//
+// `--html <file>` (`--lang ja`: in Japanese) also writes the same run as one page to
+// project: charts and the table (scripts/report/bench-page.ts draws it). The bench in the
+// namespaces renders it; the bench outside writes it where asked (the one inside has a
+// /run of its own, and works in the repository's folder).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { $ } from 'zx/core';
@@ -21,19 +26,39 @@ import { listSteps, stepNumber } from '../steps/list.ts';
 import { differences, snapshotMachine } from '../test/harness/machine.ts';
 import { unmountUnder } from './clean.ts';
 import { fail, messageOf, parseCommandLine, usageError } from './lib/cli.ts';
+import { type BenchContender, type BenchReport, captionLines, leastPrivilegeLine, renderBenchPage } from './report/bench-page.ts';
+import type { Lang } from './report/page.ts';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const NODE = process.execPath;
 const INSIDE = 'CFS_BENCH_NAMESPACE'; // set once the bench runs in its own namespaces
+const PAGE = 'CFS_BENCH_PAGE'; // where the bench inside writes the page, for the bench outside to put in place
 
-const USAGE = 'usage: npm run bench -- [--runs N] [--warmup N]';
+const USAGE = 'usage: npm run bench -- [--runs N] [--warmup N] [--html FILE [--lang en|ja]]';
 const { values: options } = parseCommandLine(USAGE, {
-  options: { runs: { type: 'string', default: '30' }, warmup: { type: 'string', default: '3' } },
+  options: {
+    runs: { type: 'string', default: '30' },
+    warmup: { type: 'string', default: '3' },
+    html: { type: 'string' },
+    lang: { type: 'string' },
+  },
 });
 const RUNS = Number(options.runs);
 const WARMUP = Number(options.warmup);
+const LANGS: readonly string[] = ['en', 'ja'] satisfies Lang[];
+const LANG = (options.lang ?? 'en') as Lang;
 
 if (!(RUNS >= 1 && WARMUP >= 0)) usageError(USAGE);
+if (!LANGS.includes(LANG)) usageError(`--lang ${options.lang}: en or ja; ${USAGE}`);
+if (options.lang !== undefined && options.html === undefined) usageError(`--lang is the page's language: give --html FILE too; ${USAGE}`);
+// The page's file, checked now rather than after the runs: a file in a folder that exists.
+const pageFile = options.html === undefined || process.env[INSIDE] ? undefined : path.resolve(options.html);
+if (pageFile !== undefined && (options.html === '' || isDirectory(pageFile) || !isDirectory(path.dirname(pageFile)))) {
+  usageError(`--html ${options.html}: not a file in a folder that exists; ${USAGE}`);
+}
+function isDirectory(file: string): boolean {
+  return statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
 if (process.getuid?.() !== 0) fail('The steps create namespaces: the bench needs root. Run: sudo npm run bench');
 $.cwd = REPO;
 if (!process.env[INSIDE]) {
@@ -42,15 +67,38 @@ if (!process.env[INSIDE]) {
   // check the tests make: the machine is as it was.
   const before = snapshotMachine(`${INSIDE}=1`);
   const namespaces = ['--mount', '--uts', '--ipc', '--net', '--propagation', 'private'];
-  const bench = await $({ stdio: 'inherit', nothrow: true, env: { ...process.env, [INSIDE]: '1' } })`unshare ${namespaces} ${[
+  // The page comes out through a folder of the machine's /tmp (the bench inside has a /run of its own).
+  const handoff = pageFile && mkdtempSync(path.join(os.tmpdir(), 'cfs-bench-page-'));
+  const inside = { ...process.env, [INSIDE]: '1', ...(handoff && { [PAGE]: path.join(handoff, 'page.html') }) };
+  const bench = await $({ stdio: 'inherit', nothrow: true, env: inside })`unshare ${namespaces} ${[
     NODE,
     import.meta.filename,
     ...process.argv.slice(2),
   ]}`;
+  const page = handoff ? takePage(handoff) : undefined;
   if (bench.exitCode === 127) fail('unshare (util-linux) is needed: sudo apt-get install util-linux');
+  if (pageFile && page !== undefined) {
+    try {
+      writeFileSync(pageFile, page);
+    } catch (error) {
+      fail(`bench: writing the page: ${messageOf(error)}`);
+    }
+    process.stderr.write(`the page: ${pageFile}\n`);
+  }
   const changed = differences(before, snapshotMachine(`${INSIDE}=1`));
   if (changed.length > 0) fail(`the bench changed this machine: ${changed.join('; ')}`);
   process.exit(bench.exitCode ?? 1);
+}
+
+/** The page the bench inside wrote in `handoff` (none if it failed before); the folder removed. */
+function takePage(handoff: string): string | undefined {
+  try {
+    return readFileSync(path.join(handoff, 'page.html'), 'utf8');
+  } catch {
+    return undefined;
+  } finally {
+    rmSync(handoff, { recursive: true, force: true });
+  }
 }
 
 // ---------------------------------------------------------------------------------
@@ -72,6 +120,7 @@ try {
 const compileCache = path.join(REPO, 'node_modules/.cache/node-compile-cache');
 const env: NodeJS.ProcessEnv = { ...process.env, CONTAINERFS: rootfs, NODE_COMPILE_CACHE: compileCache };
 delete env[INSIDE];
+delete env[PAGE];
 const notes: string[] = [];
 
 // ---------------------------------------------------------------------------------
@@ -283,28 +332,80 @@ const peakResident = (pid: number) => kilobytes(`/proc/${pid}/status`, 'VmHWM');
 for (const contender of contenders.filter((c) => !c.failure)) await measureMemory(contender);
 
 // ---------------------------------------------------------------------------------
-// The report, as a Markdown table.
+// The report: as a Markdown table, and (--html) as a page, both from the same BenchReport's numbers.
 const median = (times: number[]) => {
   const sorted = [...times].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
+/** The `p` quantile of `times`, between the two nearest runs (for p = 0.5, the median). */
+const quantile = (times: number[], p: number) => {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * p;
+  const below = sorted[Math.floor(at)]!;
+  return below + (sorted[Math.ceil(at)]! - below) * (at - Math.floor(at));
+};
 const ms = (value: number) => value.toFixed(1);
-const ratio = (value: number, base: Contender | undefined) =>
-  base && !base.failure && base.times.length ? `${(value / median(base.times)).toFixed(2)}x` : '-';
+const ratioOf = (value: number, base: Contender | undefined) =>
+  base && !base.failure && base.times.length ? value / median(base.times) : undefined;
+const ratio = (value: number, base: Contender | undefined) => {
+  const found = ratioOf(value, base);
+  return found === undefined ? '-' : `${found.toFixed(2)}x`;
+};
 
 const firstLine = (command: string, ...args: string[]) => $.sync({ nothrow: true })`${command} ${args}`.stdout.split('\n')[0]!.trim();
 const osRelease = readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)/m)?.[1] ?? 'Linux';
-
-console.log(`\n/bin/true in a container, start to exit: median of ${RUNS} runs each (after ${WARMUP} warm-up runs), all taking turns.`);
-console.log(
-  `Node ${process.version} (${path.relative(REPO, NODE) || NODE}); ${osRelease}, kernel ${os.release()}, ${os.arch()}, ${os.availableParallelism()} x ${os.cpus()[0]?.model.trim()}`,
-);
-console.log(
-  `NODE_COMPILE_CACHE=${path.relative(REPO, compileCache)}; NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'is set' : 'is not set'}`,
-);
 const versions = ['runc', 'crun', 'bwrap', 'unshare'].filter((tool) => !missing.includes(tool)).map((tool) => firstLine(tool, '--version'));
-if (versions.length) console.log(`Tools: ${versions.join('; ')}`);
+const aptPackage = (tool: string) => (tool === 'bwrap' ? 'bubblewrap' : tool === 'unshare' ? 'util-linux' : tool);
+const stepTime = (number: number) => contenders.find((c) => c.name.startsWith(`step ${String(number).padStart(2, '0')}-`));
+const [before, after] = [stepTime(13), stepTime(14)];
+const unconfined = contenders.find((c) => c.name.endsWith(UNCONFINED.join(' ')));
+
+const report: BenchReport = {
+  runs: RUNS,
+  warmup: WARMUP,
+  machine: {
+    node: process.version,
+    nodePath: path.relative(REPO, NODE) || NODE,
+    os: osRelease,
+    kernel: os.release(),
+    arch: os.arch(),
+    cores: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model.trim() ?? '',
+    compileCache: path.relative(REPO, compileCache),
+    extraCaCerts: Boolean(process.env.NODE_EXTRA_CA_CERTS),
+  },
+  tools: versions,
+  contenders: contenders.map(({ name, times, failure, memory }): BenchContender => {
+    const kind = name.startsWith('step ') ? 'step' : 'anchor'; // the rest: the tools and the Node floors
+    if (failure || times.length === 0) return { name, kind, failure };
+    const value = median(times);
+    return {
+      name,
+      kind,
+      time: {
+        median: value,
+        fastest: Math.min(...times),
+        slowest: Math.max(...times),
+        q1: quantile(times, 0.25),
+        q3: quantile(times, 0.75),
+      },
+      vsRunc: ratioOf(value, runc),
+      vsTwoNodes: ratioOf(value, twoNodes),
+      memory: memory && { peakRss: memory.bytes, pss: memory.pss, processes: memory.processes },
+    };
+  }),
+  leastPrivilege:
+    before?.times.length && after?.times.length && unconfined?.times.length
+      ? { cost: median(after.times) - median(before.times), filter: median(after.times) - median(unconfined.times) }
+      : undefined,
+  notes,
+  missing: missing.map((tool) => ({ tool, package: aptPackage(tool) })),
+};
+
+const [heading, ...machineLines] = captionLines(report, 'en');
+console.log(`\n${heading}`);
+for (const line of machineLines) console.log(line);
 for (const note of notes) console.log(note);
 console.log('');
 console.log('| what | median ms | fastest ms | vs runc | vs two Node starts | memory MiB: peak RSS (processes) | Pss MiB |');
@@ -323,19 +424,15 @@ for (const contender of contenders) {
     `| ${contender.name} | ${ms(value)} | ${ms(Math.min(...contender.times))} | ${ratio(value, runc)} | ${ratio(value, twoNodes)} | ${memory} |`,
   );
 }
-const stepTime = (number: number) => contenders.find((c) => c.name.startsWith(`step ${String(number).padStart(2, '0')}-`));
-const [before, after] = [stepTime(13), stepTime(14)];
-const unconfined = contenders.find((c) => c.name.endsWith(UNCONFINED.join(' ')));
-if (before?.times.length && after?.times.length && unconfined?.times.length) {
-  const cost = (a: Contender, b: Contender) => ms(median(a.times) - median(b.times));
-  console.log(
-    `\nleast privilege (step 14 - step 13): ${cost(after, before)} ms; of it, the seccomp filter (step 14 - unconfined): ${cost(after, unconfined)} ms`,
-  );
-}
+const costOfLeastPrivilege = leastPrivilegeLine(report, 'en');
+if (costOfLeastPrivilege) console.log(`\n${costOfLeastPrivilege}`);
 console.log(
   '\nmemory: the sum of the peak resident memory (VmHWM) of every process of the container, runtime included, while it runs `sleep 0.5`.',
 );
 if (missing.length)
   console.log(
-    `Not installed, so not compared (the bench installs nothing): ${missing.join(', ')}. On Debian/Ubuntu: sudo apt-get install ${missing.map((tool) => (tool === 'bwrap' ? 'bubblewrap' : tool === 'unshare' ? 'util-linux' : tool)).join(' ')}`,
+    `Not installed, so not compared (the bench installs nothing): ${missing.join(', ')}. On Debian/Ubuntu: sudo apt-get install ${missing.map(aptPackage).join(' ')}`,
   );
+
+// The page of the same run, for the bench outside to write (--html).
+if (process.env[PAGE]) writeFileSync(process.env[PAGE], renderBenchPage(report, LANG));

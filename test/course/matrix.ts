@@ -7,23 +7,44 @@
 //   ✗          the answer is not what the course expects
 //   ERR        the probe could not answer (the reason is printed under the table)
 // A part of the table:  npm run matrix -- --steps 9,10 --probes own-cgroup,pids-limited
-import { availableParallelism } from 'node:os';
+// The same table as one HTML page too, from the same run: --html <file> (--lang ja: in
+// Japanese); its links are relative to where it is written (scripts/report/matrix-page.ts).
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, machine, release, type } from 'node:os';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs, styleText } from 'node:util';
+import {
+  definitionLines,
+  errorLines,
+  footLine,
+  type MatrixReport,
+  type MatrixRow,
+  type Measured,
+  renderMatrixPage,
+  rowCells,
+  tally,
+  verdict,
+} from '../../scripts/report/matrix-page.ts';
+import type { Lang } from '../../scripts/report/page.ts';
 import { stepNumber } from '../../steps/list.ts';
 import { buildBaseRootfs, removeBaseRootfs } from '../harness/base-rootfs.ts';
 import { differences, snapshotMachine } from '../harness/machine.ts';
 import { inSandbox, RUN_MARKER, TIME_SCALE } from '../harness/sandbox.ts';
+import { CLAIMS_JA } from './claims.ja.ts';
 import { EXPECTED, INVARIANTS, STEPS, type Step } from './expectations.ts';
 import { PROBES, type ProbeId } from './probes.ts';
 
-type Cell = { answer: boolean } | { error: string };
-
 const CELL_TIMEOUT_MS = 60_000 * TIME_SCALE;
-const USAGE = 'usage: npm run matrix [-- --steps 9,10 --probes own-cgroup,pids-limited]';
+const USAGE = 'usage: npm run matrix [-- --steps 9,10 --probes own-cgroup,pids-limited --html matrix.html --lang ja]';
+const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 
 // The lessons first, in the table's order; the invariants last, under their own heading.
 const ALL_PROBES = [...(Object.keys(PROBES) as ProbeId[]).filter((id) => !INVARIANTS.includes(id)), ...INVARIANTS];
-const { steps, probeIds, asked } = parseOptions(process.argv.slice(2));
+const { steps, probeIds, asked, htmlFile, lang } = parseOptions(process.argv.slice(2));
+// Where probes.ts defines each probe, the page's links: read before the run, so that a
+// probe it cannot find fails now, not after it.
+const probeLines = htmlFile === undefined ? undefined : linesOf(probeIds);
 
 if (process.getuid?.() !== 0) {
   console.error('npm run matrix runs every step in sandboxes (namespaces, mounts): it needs root. Run: sudo npm run matrix');
@@ -37,25 +58,45 @@ const started = performance.now();
 const baseRootfs = buildBaseRootfs();
 if (!baseRootfs) process.exit(1);
 
-let cells: Map<string, Cell>;
+let cells: Map<string, Measured>;
 try {
   cells = await askAll(baseRootfs);
 } finally {
   removeBaseRootfs(baseRootfs);
 }
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
-const failures = printTable(cells);
-console.log(`${cells.size} cells: ${cells.size - failures} as expected, ${failures} not (${seconds} s)`);
+// The table's rows: what the text prints, and the page shows.
+const rows: MatrixRow[] = probeIds.map((id) => ({
+  id,
+  claim: { en: PROBES[id].claim, ja: CLAIMS_JA[id] },
+  line: probeLines?.get(id) ?? 0,
+  cells: rowCells(
+    steps,
+    STEPS,
+    (step) => cells.get(key(step, id))!,
+    (step) => EXPECTED[step]![id],
+  ),
+}));
+printTable(rows);
+const { failures } = tally(rows);
+console.log(footLine(rows, seconds, 'en'));
+const written = htmlFile === undefined || writePage(htmlFile, rows);
 
 const changed = differences(before, snapshotMachine(`${RUN_MARKER}=${runId}`));
 if (changed.length > 0) console.error(`the matrix changed this machine:\n  ${changed.join('\n  ')}`);
-process.exit(failures > 0 || changed.length > 0 ? 1 : 0);
+process.exit(failures > 0 || changed.length > 0 || !written ? 1 : 0);
 
-/** The columns and rows asked for (--steps 9,10 and --probes <ids>: all of them if not given). */
-function parseOptions(args: string[]): { steps: Step[]; probeIds: ProbeId[]; asked: string } {
-  let values: { steps?: string; probes?: string };
+/**
+ * The columns and rows asked for (--steps 9,10 and --probes <ids>: all of them if not
+ * given); the page to write too, if any (--html <file>), and its language (--lang en|ja).
+ */
+function parseOptions(args: string[]): { steps: Step[]; probeIds: ProbeId[]; asked: string; htmlFile?: string; lang: Lang } {
+  let values: { steps?: string; probes?: string; html?: string; lang?: string };
   try {
-    ({ values } = parseArgs({ args, options: { steps: { type: 'string' }, probes: { type: 'string' } } }));
+    ({ values } = parseArgs({
+      args,
+      options: { steps: { type: 'string' }, probes: { type: 'string' }, html: { type: 'string' }, lang: { type: 'string' } },
+    }));
   } catch (error) {
     usage(error instanceof Error ? error.message : String(error));
   }
@@ -65,12 +106,24 @@ function parseOptions(args: string[]): { steps: Step[]; probeIds: ProbeId[]; ask
   if (unknownStep !== undefined) usage(`no step "${unknownStep}": the steps are ${STEPS.map(stepNumber).join(', ')}`);
   const unknownProbe = ids.find((id) => !ALL_PROBES.includes(id as ProbeId));
   if (unknownProbe !== undefined) usage(`no probe "${unknownProbe}" (test/course/probes.ts): the probes are ${ALL_PROBES.join(', ')}`);
+  const lang = values.lang ?? 'en';
+  if (lang !== 'en' && lang !== 'ja') usage(`no language "${lang}" for the page: en or ja`);
+  if (values.lang !== undefined && values.html === undefined) usage("--lang is the page's language: it needs --html <file>");
+  if (values.html !== undefined) {
+    const folder = dirname(resolve(values.html));
+    if (values.html === '') usage('--html needs a file: --html matrix.html');
+    if (existsSync(values.html) && statSync(values.html).isDirectory()) usage(`--html ${values.html}: a folder; the page is a file`);
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) usage(`--html ${values.html}: no folder ${folder}`);
+  }
   return {
     steps: STEPS.filter((step) => numbers.some((n) => Number(n) === stepNumber(step))),
     probeIds: ALL_PROBES.filter((id) => ids.includes(id)),
     asked: Object.entries(values)
+      .filter(([name]) => name === 'steps' || name === 'probes')
       .map(([name, list]) => `--${name} ${list}`)
       .join(' '),
+    htmlFile: values.html,
+    lang,
   };
 }
 
@@ -80,9 +133,9 @@ function usage(why: string): never {
 }
 
 /** Every (step, probe) pair, a few sandboxes at a time. */
-async function askAll(baseRootfs: string): Promise<Map<string, Cell>> {
+async function askAll(baseRootfs: string): Promise<Map<string, Measured>> {
   const jobs = steps.flatMap((step) => probeIds.map((id) => ({ step, id })));
-  const cells = new Map<string, Cell>();
+  const cells = new Map<string, Measured>();
   let next = 0;
   const worker = async () => {
     while (next < jobs.length) {
@@ -96,7 +149,7 @@ async function askAll(baseRootfs: string): Promise<Map<string, Cell>> {
   return cells;
 }
 
-async function ask(step: Step, id: ProbeId, baseRootfs: string): Promise<Cell> {
+async function ask(step: Step, id: ProbeId, baseRootfs: string): Promise<Measured> {
   let timer: NodeJS.Timeout | undefined;
   // The sandbox kills a probe after 30 s; this is the net under that net.
   const giveUp = new Promise<never>((_, reject) => {
@@ -112,43 +165,66 @@ async function ask(step: Step, id: ProbeId, baseRootfs: string): Promise<Cell> {
   }
 }
 
-/** Print the table and the reasons for every ERR; returns how many cells are not as expected. */
-function printTable(cells: Map<string, Cell>): number {
-  const claimWidth = Math.max(...probeIds.map((id) => PROBES[id].claim.length));
+/** Print the table, and the reason for every ERR. */
+function printTable(rows: MatrixRow[]): void {
+  const claimWidth = Math.max(...rows.map((row) => row.claim.en.length));
   const columns = steps.map((step) => step.slice(0, 2));
   console.log(`steps: ${steps.join(' · ')}${asked ? `   (only those asked for: ${asked})` : ''}`);
   console.log();
   console.log(`${'probe'.padEnd(claimWidth)}  ${columns.map((c) => c.padEnd(5)).join(' ')}`);
 
-  const firstInvariant = probeIds.find((shown) => INVARIANTS.includes(shown));
-  let failures = 0;
-  const errors: string[] = [];
-  for (const id of probeIds) {
-    if (id === firstInvariant) console.log(`\n${'invariants: every step, as docker run'.padEnd(claimWidth)}`);
-    const marks = steps.map((step) => {
-      const cell = cells.get(key(step, id))!;
-      if ('error' in cell) {
-        failures++;
-        errors.push(`${step} / ${id}: ${cell.error.split('\n')[0]}`);
-        return styleText(['red', 'bold'], 'ERR  ');
-      }
+  const firstInvariant = rows.find((row) => INVARIANTS.includes(row.id as ProbeId));
+  for (const row of rows) {
+    if (row === firstInvariant) console.log(`\n${'invariants: every step, as docker run'.padEnd(claimWidth)}`);
+    const marks = row.cells.map((cell) => {
+      if ('error' in cell) return styleText(['red', 'bold'], 'ERR  ');
       const word = cell.answer ? 'yes' : 'no';
-      // The step before, if its column is shown (the cells are those of the shown steps).
-      const stepBefore = STEPS[STEPS.indexOf(step) - 1];
-      const previous = stepBefore === undefined ? undefined : cells.get(key(stepBefore, id));
-      const changedHere = previous !== undefined && 'answer' in previous && previous.answer !== cell.answer;
-      if (cell.answer !== EXPECTED[step]![id]) {
-        failures++;
-        return styleText(['red', 'bold'], `${word}✗`.padEnd(5));
+      switch (verdict(cell)) {
+        case 'unexpected':
+          return styleText(['red', 'bold'], `${word}✗`.padEnd(5));
+        case 'lesson':
+          return styleText('bold', `${word}*`.padEnd(5));
+        default:
+          return `${word}`.padEnd(5);
       }
-      return changedHere ? styleText('bold', `${word}*`.padEnd(5)) : `${word}`.padEnd(5);
     });
-    console.log(`${PROBES[id].claim.padEnd(claimWidth)}  ${marks.join(' ')}`);
+    console.log(`${row.claim.en.padEnd(claimWidth)}  ${marks.join(' ')}`);
   }
   console.log();
   console.log('yes/no: the answer, as the course expects   *: changed at this step   ✗: not as expected   ERR: no answer');
-  for (const error of errors) console.log(styleText('red', `ERR ${error}`));
-  return failures;
+  for (const error of errorLines(steps, rows)) console.log(styleText('red', `ERR ${error}`));
+}
+
+/** The line of test/course/probes.ts that defines each probe (throws for one it does not find). */
+function linesOf(ids: ProbeId[]): Map<string, number> {
+  const lines = definitionLines(readFileSync(new URL('./probes.ts', import.meta.url), 'utf8'));
+  const lost = ids.find((id) => !lines.has(id));
+  if (lost !== undefined) throw new Error(`no line of test/course/probes.ts starts with '${lost}': for the page to link to`);
+  return lines;
+}
+
+/** The page, from the rows the text printed: the invariants apart, the machine, the date, its links from where it is. */
+function writePage(file: string, rows: MatrixRow[]): boolean {
+  const fromPage = relative(dirname(resolve(file)), REPOSITORY);
+  const report: MatrixReport = {
+    steps,
+    lessons: rows.filter((row) => !INVARIANTS.includes(row.id as ProbeId)),
+    invariants: rows.filter((row) => INVARIANTS.includes(row.id as ProbeId)),
+    asked,
+    seconds,
+    machine: { kernel: `${type()} ${release()} ${machine()}`, node: process.version },
+    date: new Date().toISOString(),
+    root: fromPage === '' ? '' : `${fromPage.split(sep).map(encodeURIComponent).join('/')}/`,
+  };
+  const text = renderMatrixPage(report, lang);
+  try {
+    writeFileSync(file, text);
+  } catch (error) {
+    console.error(`npm run matrix: the page not written: ${error instanceof Error ? error.message : String(error)}`);
+    return false;
+  }
+  console.error(`the page: ${file} (${(Buffer.byteLength(text) / 1024).toFixed(0)} KiB)`);
+  return true;
 }
 
 function key(step: Step, id: ProbeId): string {

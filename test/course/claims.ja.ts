@@ -1,0 +1,48 @@
+// What each probe asks (test/course/probes.ts's `claim`), in Japanese: the rows of
+// `npm run matrix -- --html <file> --lang ja`. Every probe has one (test/unit/report-pages.test.ts).
+import { LIMIT_FLAGS } from '../../shared/runtime/flags.ts';
+import { formatSize } from '../../shared/runtime/sizes.ts';
+import type { ProbeId } from './probes.ts';
+
+export const CLAIMS_JA: Record<ProbeId, string> = {
+  'hostname-leaks': '中で設定したホスト名がホストの名前を変える',
+  'hostname-assigned': 'コンテナのホスト名が container-demo になる',
+  'init-is-pid-1': 'コマンドの親が新しいプロセスツリーの PID 1',
+  'host-processes-visible': 'ホストのプロセスが中から見える',
+  'host-files-visible': 'ホストのファイルが中から見える',
+  'proc-mount-leaks': 'コンテナの /proc のマウントが終了後もホストに残る',
+  'container-mount-leaks': 'コンテナの中で行ったマウントがホストに現れる',
+  'host-mounts-visible': 'コンテナの実行中にホストが行ったマウントが中に現れる',
+  'escape-reaches-host': '中の root がホストのファイルに届く（chroot があれば escape-chroot で抜け出して）',
+  'host-ipc-visible': 'ホストで作った System V IPC オブジェクトが中から見える',
+  'host-interfaces-visible': 'ホストのネットワークインターフェースが中から見える',
+  'loopback-up-alone': '中のインターフェースはループバック一つだけで、起動済み',
+  'reaches-host': 'コンテナが自分専用のネットワークリンクでホストに届く',
+  'reaches-world': 'コンテナが外の世界（ホストの先の Web サーバー）に届く',
+  'reaches-other-container': 'コンテナがほかのコンテナにそのアドレスで届く',
+  'publishes-port': '-p 8080:80 で公開したポートで、ほかのマシンからコンテナのサーバーに届く',
+  'types-into-terminal': 'コンテナが呼び出し元の端末に文字を打ち込み、そのシェルに実行させる（TIOCSTI）',
+  'root-writes-host-files': '中の root が、ホストの root が所有するファイルを変更できる',
+  'root-is-host-root': '中の root がホストの root（uid 0 が uid 0 に対応する）',
+  'runs-rootless': '一般ユーザーが実行できる（rootless）',
+  'exit-status': 'コマンドの終了ステータスがランタイムの終了ステータスになる（シグナル N なら 128+N）',
+  'stdout-stderr-separate': 'コマンドの stdout と stderr が混ざらない',
+  'stdin-passed': 'コマンドがランタイムの stdin を読む',
+  'own-cgroup': 'コンテナが専用の cgroup に入っている（/proc/self/cgroup にその名前がある）',
+  'memory-limited': `上限（既定では ${formatSize(LIMIT_FLAGS.memory.default)}）より多くのメモリを使うプロセスが強制終了される`,
+  'pids-limited': `プロセス数に上限があり（既定では ${LIMIT_FLAGS.pids.default}）、fork し続けても止まる`,
+  'writes-reach-rootfs': 'コンテナが書いたものが共有のルートファイルシステムに残る',
+  'mounts-filesystem': '中の root がファイルシステムをマウントできる',
+  'makes-user-namespace': '中の root がユーザー名前空間を作れる（unshare -U）',
+  'makes-mount-namespace': '中の root がマウント名前空間を作れる（unshare -m）',
+  'renames-host': '中の root がホスト名を設定できる（どのホストの名前であれ）',
+  'reconfigures-link': '中の root がネットワークインターフェースの設定を変えられる（lo の MTU）',
+  'calls-keyctl': 'カーネルのキーリングの呼び出しが使える（add_key）',
+  'calls-bpf': 'bpf 呼び出しが使える',
+  'calls-userfaultfd': 'userfaultfd 呼び出しが使える',
+  'calls-io-uring': 'io_uring の呼び出しが使える（io_uring_setup）',
+  'calls-perf-event-open': 'perf_event_open 呼び出しが使える',
+  'writes-sysctl': '中の root がカーネルの設定を変えられる（自分のネットワークのもの、/proc/sys の中）',
+  'reads-masked-proc': 'ホストの割り込みの回数が中から読める（/proc/interrupts）',
+  'sees-runtime-env': 'ランタイムの環境変数がそのままコマンドに渡る',
+};
