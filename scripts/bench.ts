@@ -14,7 +14,8 @@
 // `--html <file>` (`--lang ja`: in Japanese) also writes the same run as one page to
 // project: charts and the table (scripts/report/bench-page.ts draws it). The bench in the
 // namespaces renders it; the bench outside writes it where asked (the one inside has a
-// /run of its own, and works in the repository's folder).
+// /run of its own, and works in the repository's folder). `--png <file>`: a picture of
+// that page, as a headless browser shows it (scripts/report/browser.ts).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -34,13 +35,14 @@ const NODE = process.execPath;
 const INSIDE = 'CFS_BENCH_NAMESPACE'; // set once the bench runs in its own namespaces
 const PAGE = 'CFS_BENCH_PAGE'; // where the bench inside writes the page, for the bench outside to put in place
 
-const USAGE = 'usage: npm run bench -- [--runs N] [--warmup N] [--html FILE [--lang en|ja]]';
+const USAGE = 'usage: npm run bench -- [--runs N] [--warmup N] [--html FILE [--lang en|ja] [--png FILE]]';
 const { values: options } = parseCommandLine(USAGE, {
   options: {
     runs: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '3' },
     html: { type: 'string' },
     lang: { type: 'string' },
+    png: { type: 'string' },
   },
 });
 const RUNS = Number(options.runs);
@@ -51,6 +53,8 @@ const LANG = (options.lang ?? 'en') as Lang;
 if (!(RUNS >= 1 && WARMUP >= 0)) usageError(USAGE);
 if (!LANGS.includes(LANG)) usageError(`--lang ${options.lang}: en or ja; ${USAGE}`);
 if (options.lang !== undefined && options.html === undefined) usageError(`--lang is the page's language: give --html FILE too; ${USAGE}`);
+if (options.png !== undefined && (options.html === undefined || options.png === ''))
+  usageError(`--png FILE is a picture of the page: give --html FILE too; ${USAGE}`);
 // The page's file, checked now rather than after the runs: a file in a folder that exists.
 const pageFile = options.html === undefined || process.env[INSIDE] ? undefined : path.resolve(options.html);
 if (pageFile !== undefined && (options.html === '' || isDirectory(pageFile) || !isDirectory(path.dirname(pageFile)))) {
@@ -84,6 +88,14 @@ if (!process.env[INSIDE]) {
       fail(`bench: writing the page: ${messageOf(error)}`);
     }
     process.stderr.write(`the page: ${pageFile}\n`);
+    if (options.png !== undefined) {
+      // The page as a headless browser shows it; the browser only when asked
+      const { screenshotPage } = await import('./report/browser.ts');
+      await screenshotPage(pageFile, options.png, { width: 1200, scale: 0.6 }).catch((error) =>
+        fail(`bench: the picture: ${messageOf(error)}`),
+      );
+      process.stderr.write(`the picture: ${options.png}\n`);
+    }
   }
   const changed = differences(before, snapshotMachine(`${INSIDE}=1`));
   if (changed.length > 0) fail(`the bench changed this machine: ${changed.join('; ')}`);

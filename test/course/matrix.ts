@@ -9,6 +9,7 @@
 // A part of the table:  npm run matrix -- --steps 9,10 --probes own-cgroup,pids-limited
 // The same table as one HTML page too, from the same run: --html <file> (--lang ja: in
 // Japanese); its links are relative to where it is written (scripts/report/matrix-page.ts).
+// --png <file>: that page as a headless browser shows it (the README's picture).
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, machine, release, type } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
@@ -36,12 +37,12 @@ import { EXPECTED, INVARIANTS, STEPS, type Step } from './expectations.ts';
 import { PROBES, type ProbeId } from './probes.ts';
 
 const CELL_TIMEOUT_MS = 60_000 * TIME_SCALE;
-const USAGE = 'usage: npm run matrix [-- --steps 9,10 --probes own-cgroup,pids-limited --html matrix.html --lang ja]';
+const USAGE = 'usage: npm run matrix [-- --steps 9,10 --probes own-cgroup,pids-limited --html matrix.html --lang ja --png matrix.png]';
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 
 // The lessons first, in the table's order; the invariants last, under their own heading.
 const ALL_PROBES = [...(Object.keys(PROBES) as ProbeId[]).filter((id) => !INVARIANTS.includes(id)), ...INVARIANTS];
-const { steps, probeIds, asked, htmlFile, lang } = parseOptions(process.argv.slice(2));
+const { steps, probeIds, asked, htmlFile, pngFile, lang } = parseOptions(process.argv.slice(2));
 // Where probes.ts defines each probe, the page's links: read before the run, so that a
 // probe it cannot find fails now, not after it.
 const probeLines = htmlFile === undefined ? undefined : linesOf(probeIds);
@@ -81,21 +82,36 @@ printTable(rows);
 const { failures } = tally(rows);
 console.log(footLine(rows, seconds, 'en'));
 const written = htmlFile === undefined || writePage(htmlFile, rows);
+// --png: the page as a person sees it, in a headless browser (the README's picture), small
+const shot = written && htmlFile !== undefined && pngFile !== undefined && (await takePicture(htmlFile, pngFile));
 
 const changed = differences(before, snapshotMachine(`${RUN_MARKER}=${runId}`));
 if (changed.length > 0) console.error(`the matrix changed this machine:\n  ${changed.join('\n  ')}`);
-process.exit(failures > 0 || changed.length > 0 || !written ? 1 : 0);
+process.exit(failures > 0 || changed.length > 0 || !written || shot === false ? 1 : 0);
 
 /**
  * The columns and rows asked for (--steps 9,10 and --probes <ids>: all of them if not
  * given); the page to write too, if any (--html <file>), and its language (--lang en|ja).
  */
-function parseOptions(args: string[]): { steps: Step[]; probeIds: ProbeId[]; asked: string; htmlFile?: string; lang: Lang } {
-  let values: { steps?: string; probes?: string; html?: string; lang?: string };
+function parseOptions(args: string[]): {
+  steps: Step[];
+  probeIds: ProbeId[];
+  asked: string;
+  htmlFile?: string;
+  pngFile?: string;
+  lang: Lang;
+} {
+  let values: { steps?: string; probes?: string; html?: string; lang?: string; png?: string };
   try {
     ({ values } = parseArgs({
       args,
-      options: { steps: { type: 'string' }, probes: { type: 'string' }, html: { type: 'string' }, lang: { type: 'string' } },
+      options: {
+        steps: { type: 'string' },
+        probes: { type: 'string' },
+        html: { type: 'string' },
+        lang: { type: 'string' },
+        png: { type: 'string' },
+      },
     }));
   } catch (error) {
     usage(error instanceof Error ? error.message : String(error));
@@ -109,6 +125,8 @@ function parseOptions(args: string[]): { steps: Step[]; probeIds: ProbeId[]; ask
   const lang = values.lang ?? 'en';
   if (lang !== 'en' && lang !== 'ja') usage(`no language "${lang}" for the page: en or ja`);
   if (values.lang !== undefined && values.html === undefined) usage("--lang is the page's language: it needs --html <file>");
+  if (values.png !== undefined && values.html === undefined) usage('--png is a picture of the page: it needs --html <file>');
+  if (values.png === '') usage('--png needs a file: --png matrix.png');
   if (values.html !== undefined) {
     const folder = dirname(resolve(values.html));
     if (values.html === '') usage('--html needs a file: --html matrix.html');
@@ -123,6 +141,7 @@ function parseOptions(args: string[]): { steps: Step[]; probeIds: ProbeId[]; ask
       .map(([name, list]) => `--${name} ${list}`)
       .join(' '),
     htmlFile: values.html,
+    pngFile: values.png,
     lang,
   };
 }
@@ -224,6 +243,19 @@ function writePage(file: string, rows: MatrixRow[]): boolean {
     return false;
   }
   console.error(`the page: ${file} (${(Buffer.byteLength(text) / 1024).toFixed(0)} KiB)`);
+  return true;
+}
+
+/** The page in a headless browser, as a PNG: 1400 CSS pixels wide, at 60 % (a small file). */
+async function takePicture(htmlFile: string, pngFile: string): Promise<boolean> {
+  try {
+    const { screenshotPage } = await import('../../scripts/report/browser.ts'); // only when asked: it starts a browser
+    await screenshotPage(htmlFile, pngFile, { width: 1400, scale: 0.6 });
+  } catch (error) {
+    console.error(`npm run matrix: no picture: ${error instanceof Error ? error.message : String(error)}`);
+    return false;
+  }
+  console.error(`the picture: ${pngFile} (${(statSync(pngFile).size / 1024).toFixed(0)} KiB)`);
   return true;
 }
 
