@@ -58,6 +58,9 @@ const ms = (value: number) => value.toFixed(1);
 const ratio = (value: number | undefined) => (value === undefined ? '-' : `${value.toFixed(2)}x`);
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
+/** Fewer runs than this: the page says its numbers are rough (a median of 2 is no median). */
+const FEW_RUNS = 10;
+
 const WORDS = {
   en: {
     title: 'Container from scratch: starting a container, step by step',
@@ -73,6 +76,8 @@ const WORDS = {
     anchors: 'anchors',
     anchor: 'anchor',
     legendStep: 'step of the course: the median of its runs',
+    fewRuns: (runs: number) =>
+      `Only ${runs} run${runs === 1 ? '' : 's'} each: the bars and whiskers are rough. For a class, measure with --runs 30 (the default).`,
     legendAnchor: 'anchor, to compare with: a real tool, or the floor of any runtime started by Node (hatched)',
     legendSpread: 'whisker: the middle half of the runs, from the first to the third quartile (the interquartile range)',
     axis: 'ms, start to exit (median)',
@@ -119,6 +124,8 @@ const WORDS = {
     anchors: '比較対象',
     anchor: '比較対象',
     legendStep: 'コースのステップ: 測った回の中央値',
+    fewRuns: (runs: number) =>
+      `それぞれ ${runs} 回だけの測定です。棒もひげも目安にすぎません。授業で見せるなら --runs 30（既定値）で測ってください。`,
     legendAnchor: '比較対象: 実際のツール、または Node で起動するランタイムの下限（斜線）',
     legendSpread: 'ひげ: 真ん中の半分の回、第 1 四分位から第 3 四分位まで（四分位範囲）',
     axis: 'ms、起動から終了まで（中央値）',
@@ -419,7 +426,12 @@ export function renderBenchPage(report: BenchReport, lang: Lang): string {
 <h1>${words.title}</h1>
 <section>
 <h2>${words.time}</h2>
-${timeFigure(report, words, lang)}
+${
+  report.runs < FEW_RUNS
+    ? html`<p class="few-runs"><strong>${words.fewRuns(report.runs)}</strong></p>
+`
+    : ''
+}${timeFigure(report, words, lang)}
 </section>
 ${memoryFigure(report, words)}
 <section>

@@ -165,3 +165,11 @@ it('in Japanese: the words translated, the contenders named as the text names th
     '/bin/true in a container, start to exit: median of 30 runs each (after 3 warm-up runs), all taking turns.',
   );
 });
+
+it('says its numbers are rough when each contender ran fewer than 10 times, and only then', () => {
+  for (const lang of ['en', 'ja'] as const) {
+    expect(renderBenchPage(REPORT, lang), lang).not.toContain('class="few-runs"');
+    const rough = renderBenchPage({ ...REPORT, runs: 2 }, lang);
+    expect(rough, lang).toMatch(/<p class="few-runs"><strong>[^<]*\b2\b[^<]*--runs 30[^<]*<\/strong><\/p>/);
+  }
+});
