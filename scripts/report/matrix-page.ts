@@ -133,6 +133,8 @@ const WORDS = {
     probe: 'probe',
     invariants: 'invariants: every step, as docker run',
     machine: 'ran on',
+    focus: 'One step at a time (its lessons, its column):',
+    allSteps: 'all',
   },
   ja: {
     title: '分離マトリクス',
@@ -152,6 +154,8 @@ const WORDS = {
     probe: 'プローブ',
     invariants: '不変の行: どのステップも docker run と同じ',
     machine: '実行したマシン:',
+    focus: 'ステップを一つずつ（その学びの行と、その列）:',
+    allSteps: 'すべて',
   },
 } satisfies Record<Lang, unknown>;
 
@@ -191,6 +195,8 @@ td{font-size:.9em;padding:.2em 0;text-align:center;white-space:nowrap;font-weigh
 .v{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 tbody.invariants th[scope=rowgroup]{background:none;border:none;padding:1em 0 .3em;font-weight:700}
 footer{margin-top:1rem}
+.focus{margin:0 0 .8rem}
+.focus a{display:inline-block;min-width:1.8em;text-align:center}
 @media print{:root{font-size:8pt}thead th{position:static}a{text-decoration:none}tr{break-inside:avoid}}
 @page{size:landscape;margin:1cm}
 `;
@@ -202,9 +208,12 @@ export function renderMatrixPage(report: MatrixReport, lang: Lang): string {
   const readme = (step: string) => `${root}steps/${step}/README${lang === 'ja' ? '.ja' : ''}.md`;
   const word = (answer: boolean) => (answer ? w.yes : w.no);
 
-  const cell = (c: MatrixCell): Html => {
-    if ('error' in c) return html`<td class="e">ERR<span class="v">${w.errorHere(word(c.expected))}</span></td>`;
-    const shade = c.answer ? 'y' : 'n';
+  // Each cell and head says its step's column (k01...): the focus on one step (below) picks them.
+  const column = (i: number) => `k${report.steps[i]!.split('-')[0]}`;
+  const cell = (c: MatrixCell, i: number): Html => {
+    const k = column(i);
+    if ('error' in c) return html`<td class="e ${k}">ERR<span class="v">${w.errorHere(word(c.expected))}</span></td>`;
+    const shade = `${c.answer ? 'y' : 'n'} ${k}`;
     switch (verdict(c)) {
       case 'unexpected':
         return html`<td class="${shade} x">${word(c.answer)}<span aria-hidden="true">✗</span><span class="v">${w.unexpectedHere(word(c.expected))}</span></td>`;
@@ -216,10 +225,20 @@ export function renderMatrixPage(report: MatrixReport, lang: Lang): string {
   };
   const row = (r: MatrixRow): Html =>
     html`<tr><th scope="row"><a href="${root}test/course/probes.ts#L${r.line}">${r.claim[lang]}</a> <code>${r.id}</code></th>${r.cells.map(cell)}</tr>\n`;
-  const head = (step: string): Html => {
+  const head = (step: string, i: number): Html => {
     const [number, ...name] = step.split('-');
-    return html`<th scope="col" class="s"><a href="${readme(step)}"><span>${number}</span> <span class="name">${name.join('-')}</span></a></th>`;
+    return html`<th scope="col" class="s ${column(i)}"><a href="${readme(step)}"><span>${number}</span> <span class="name">${name.join('-')}</span></a></th>`;
   };
+  // One step at a time, with no script (the page may run none): a link to #step-NN makes
+  // that empty span the :target, and CSS then shows only the rows whose answer changed at
+  // that step (its lessons; the invariants stay), and dims every other column.
+  const numbers = report.steps.map((step) => step.split('-')[0]!);
+  const focusStyle = numbers
+    .map(
+      (n) =>
+        `#step-${n}:target~table tbody:not(.invariants) tr:not(:has(.k${n}.l)){display:none}#step-${n}:target~table :is(td,thead th.s):not(.k${n}){opacity:.35}`,
+    )
+    .join('\n');
   const rows = [...report.lessons, ...report.invariants];
   const errors = errorLines(report.steps, rows);
   const date = report.date.slice(0, 16).replace('T', ' ');
@@ -234,8 +253,10 @@ ${report.asked ? html`<p>${w.asked} <code>${report.asked}</code></p>\n` : ''}<ul
 <li><span class="c y x">${w.yes}<span aria-hidden="true">✗</span></span> ${w.unexpected}</li>
 <li><span class="c e">ERR</span> ${w.error}</li>
 </ul>
+<nav class="focus">${w.focus} ${numbers.map((n) => html`<a href="#step-${n}">${n}</a> `)}<a href="#">${w.allSteps}</a></nav>
 </header>
 <main>
+${numbers.map((n) => html`<span id="step-${n}"></span>`)}
 <table>
 <colgroup><col><col span="${report.steps.length}" class="step"></colgroup>
 <thead><tr><th scope="col">${w.probe}</th>${report.steps.map(head)}</tr></thead>
@@ -252,5 +273,5 @@ ${report.invariants.map(row)}</tbody>
 <p><strong>${footLine(rows, report.seconds, lang)}</strong></p>
 ${errors.length > 0 ? html`<ul>${errors.map((line) => html`<li>ERR ${line}</li>`)}</ul>\n` : ''}<p>${w.machine} ${report.machine.kernel} · Node ${report.machine.node} · <time datetime="${report.date}">${date} UTC</time></p>
 </footer>`;
-  return page({ lang, title: `${w.title} · ${w.course}`, style: STYLE.trim(), body });
+  return page({ lang, title: `${w.title} · ${w.course}`, style: `${STYLE.trim()}\n${focusStyle}`, body });
 }

@@ -189,8 +189,34 @@ describe('npm run matrix -- --html, in a browser', () => {
           const foot = await look<string>(page, `seen(document.querySelector('footer'))`);
           expect(foot).toContain(words.foot(SHOWN_STEPS.length * SHOWN_PROBES.length));
 
-          expect(page.requests, 'requests that left the page').toEqual([]);
           if (lang === 'en') await keepScreenshot(page, 'matrix.png');
+
+          // One step at a time, as an instructor clicks its number: only the rows whose
+          // answer changed at that step stay (and the invariants), the other columns dimmed.
+          for (const [column, step] of SHOWN_STEPS.entries()) {
+            const n = step.slice(0, 2);
+            await page.evaluate(`(document.querySelector('a[href="#step-${n}"]').click(), 0)`);
+            const shown = await look<{ probe: string; opacity: string[] }[]>(
+              page,
+              `[...document.querySelectorAll('table tbody tr')].filter((tr) => tr.querySelector('td') && seen(tr) !== '').map((tr) => ({
+                probe: seen(tr.querySelector('th code')),
+                opacity: [...tr.querySelectorAll('td')].map((td) => getComputedStyle(td).opacity),
+              }))`,
+            );
+            const lessonsHere = SHOWN_PROBES.filter((probe) => LESSONS.has(`${step} ${probe}`));
+            const kept = SHOWN_PROBES.filter((probe) => lessonsHere.includes(probe) || INVARIANTS.includes(probe as ProbeId));
+            expect(
+              shown.map((row) => row.probe),
+              `focus on ${step}: its lessons and the invariants`,
+            ).toEqual(kept);
+            for (const row of shown) {
+              expect(
+                row.opacity.map((o, i) => (i === column ? o === '1' : Number(o) < 1)),
+                `focus on ${step}: ${row.probe}`,
+              ).not.toContain(false);
+            }
+          }
+          expect(page.requests, 'requests that left the page').toEqual([]);
         } finally {
           await page.close();
         }

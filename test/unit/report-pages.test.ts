@@ -67,7 +67,9 @@ function probeRows(page: string) {
       claim: claim!,
       id: id! as ProbeId,
       cells: [...cells!.matchAll(/<td class="([^"]*)">(.*?)<\/td>/g)].map(([, classes, inside]) => ({
-        classes: classes!.split(' '),
+        // its step's column (k14), which the focus on one step picks, apart from what it says
+        column: classes!.split(' ').find((name) => /^k\d+$/.test(name)),
+        classes: classes!.split(' ').filter((name) => !/^k\d+$/.test(name)),
         text: textOf(inside!),
         inside: inside!,
       })),
@@ -160,11 +162,23 @@ describe.each(['en', 'ja'] as const)('the matrix page (%s)', (lang) => {
     expect(probeRows(invariants![2]!).map((row) => row.id)).toEqual(INVARIANTS);
   });
 
+  it('focuses on one step with no script: a link and a target per step, and the CSS that picks its lessons', () => {
+    for (const step of STEPS) {
+      const n = step.slice(0, 2);
+      expect(page, step).toContain(`<a href="#step-${n}">${n}</a>`);
+      expect(page, step).toContain(`<span id="step-${n}"></span>`);
+      // the rows without a lesson at this step hidden; the other columns dimmed
+      expect(page, step).toContain(`#step-${n}:target~table tbody:not(.invariants) tr:not(:has(.k${n}.l)){display:none}`);
+      expect(page, step).toContain(`#step-${n}:target~table :is(td,thead th.s):not(.k${n}){opacity:.35}`);
+    }
+  });
+
   it('says every answer in words, marks the one not as expected and the one with none', () => {
     for (const row of rows) {
       expect(row.cells, row.id).toHaveLength(STEPS.length);
       row.cells.forEach((cell, column) => {
         const where = `${row.id} at ${STEPS[column]}`;
+        expect(cell.column, where).toBe(`k${STEPS[column]!.slice(0, 2)}`);
         if (row.id === NO_ANSWER && STEPS[column] === LAST) {
           expect(cell.classes, where).toEqual(['e']);
           expect(cell.text, where).toMatch(new RegExp(`^ERR[ (（]+${words.noAnswer}.*${words.yes}`));
