@@ -16,7 +16,7 @@ const lib = koffi.load('libc.so.6');
  * module wrapper evaluates all of util), and a container starts Node twice. What we
  * use is its native part, prebuilt for each platform: load that when it is there.
  */
-function loadKoffi(): typeof import('koffi').default {
+export function loadKoffi(): typeof import('koffi').default {
   const require = createRequire(import.meta.url);
   const platform = `${process.platform}-${process.arch}`; // linux-x64
   try {

@@ -5,10 +5,9 @@
 //
 // Loaded on first use: only the step that installs a filter pays for it. Every call that
 // fails throws a SyscallError that names it: libseccomp returns -errno, as Node does.
-import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { RuntimeError } from '../runtime/errors.ts';
-import { fsError } from './libc.ts';
+import { fsError, loadKoffi } from './libc.ts'; // koffi's native part, as libc.ts loads it (the same module)
 
 // Actions, as seccomp.h packs them: what the kernel does with a syscall a rule matches.
 export const ACT_KILL_PROCESS = 0x80000000;
@@ -69,20 +68,6 @@ function bind() {
     seccomp_export_bpf: lib.func('int seccomp_export_bpf(void *ctx, int fd)'),
     seccomp_load: lib.func('int seccomp_load(void *ctx)'),
   };
-}
-
-/**
- * koffi's native part, as shared/kernel/libc.ts loads it (its entry point costs ~12 ms of
- * start-up); the same module object, from require's cache, once libc.ts has loaded it.
- */
-function loadKoffi(): typeof import('koffi').default {
-  const require = createRequire(import.meta.url);
-  const platform = `${process.platform}-${process.arch}`;
-  try {
-    return require(`@koromix/koffi-${platform}/${platform.replace('-', '_')}/koffi.node`);
-  } catch {
-    return require('koffi');
-  }
 }
 
 // libseccomp's failures are -errno, as Node reports a failed fs call's: worded by libc.ts

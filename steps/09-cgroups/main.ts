@@ -21,14 +21,14 @@ const HOSTNAME = 'container-demo';
 
 main({ run, child }, LIMIT_FLAGS);
 
-async function run(command: string[], limits: Limits): Promise<void> {
+async function run(command: string[], options: Limits): Promise<void> {
   announce(command);
   const rootfs = ensureRootfs(); // built from busybox on first use: shared/image/rootfs.ts
   const id = newContainerId(); // 12 hex digits, as docker's
   // Its cgroup, <tree>/container-from-scratch/<id>: a directory per tree on v1, one on v2;
   // removed when the runtime ends (shared/cgroup/lifecycle.ts). The limits are files in it.
-  const cgroup = createCgroup(id, limits);
-  limitResources(cgroup, limits);
+  const cgroup = createCgroup(id, options);
+  limitResources(cgroup, options);
   // Who root in the container is on the host, never root: you (rootless), or, started by
   // root, a range of 65536 IDs no other process has (shared/userns/id-ranges.ts).
   const ids = containerIdsOnHost();

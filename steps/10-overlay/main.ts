@@ -25,7 +25,7 @@ const HOSTNAME = 'container-demo';
 
 main({ run, child }, { ...LIMIT_FLAGS, ...IMAGE_FLAGS });
 
-async function run(given: string[], { image: name, keep, ...limits }: ImageOptions & Limits): Promise<void> {
+async function run(given: string[], { image: name, keep, ...options }: ImageOptions & Limits): Promise<void> {
   // The image (shared/image/store.ts): its layers, top first, and a pulled image's config:
   // the command to run when none is given (Entrypoint + Cmd), environment, directory, user.
   const image = openImage(name); // busybox: built on first use
@@ -35,8 +35,8 @@ async function run(given: string[], { image: name, keep, ...limits }: ImageOptio
   const id = newContainerId(); // 12 hex digits, as docker's
   // Its cgroup, <tree>/container-from-scratch/<id>: a directory per tree on v1, one on v2;
   // removed when the runtime ends (shared/cgroup/lifecycle.ts). The limits are files in it.
-  const cgroup = createCgroup(id, limits);
-  limitResources(cgroup, limits);
+  const cgroup = createCgroup(id, options);
+  limitResources(cgroup, options);
   // Who root in the container is on the host, never root: you (rootless), or, started by
   // root, a range of 65536 IDs no other process has (shared/userns/id-ranges.ts).
   const ids = containerIdsOnHost();
