@@ -386,8 +386,9 @@ export function seccompPrograms({ seccomp, capabilities }: { seccomp: string | u
   if (!seccomp) return [];
   const cached = cacheFile(seccomp, capabilities);
   try {
-    if (cached) return JSON.parse(readFileSync(cached, 'utf8'));
-  } catch {} // not built yet
+    const kept: unknown = cached && JSON.parse(readFileSync(cached, 'utf8'));
+    if (Array.isArray(kept) && kept.every((program) => typeof program === 'string')) return kept;
+  } catch {} // not built yet (or not whole: built again)
   const keep = new Set(capabilities);
   const programs = containerProfiles(seccomp).map((profile) => {
     const filter = buildFilter(profile, { keep });

@@ -47,6 +47,21 @@ for (const step of leastPrivilegeSteps) {
   const sandbox = (script: string, timeoutMs = 30_000) => inSandbox(START + HELPERS + script, { step, timeoutMs, ...inject('sandbox') });
 
   describe.concurrent(`step ${step}: least privilege`, () => {
+    it('builds the filters once, keeps them in the state directory, and builds them again when that copy is not whole', async () => {
+      const outcome = await sandbox(String.raw`
+        cache="$CONTAINER_STATE/seccomp"
+        run grep Seccomp_filters /proc/self/status | awk '{print "first=" $2}'
+        echo "kept=$(ls "$cache" | wc -l) programs=$(grep -o '"[A-Za-z0-9+/=]*"' "$cache"/*.json | wc -l)"
+        echo '{}' >"$cache"/*.json
+        run grep Seccomp_filters /proc/self/status | awk '{print "again=" $2}'
+        echo "rebuilt=$(grep -c '^\[' "$cache"/*.json)"`);
+      // three filters: the runtime's io_uring one, inherited, then the profile and docker's rules
+      expect(value(outcome, 'first'), outcome.stderr).toBe('3');
+      expect(value(outcome, 'kept')).toBe('1 programs=2');
+      expect(value(outcome, 'again'), outcome.stderr).toBe('3');
+      expect(value(outcome, 'rebuilt')).toBe('1');
+    });
+
     it("root keeps docker's 14 capabilities, no new privileges, a filter; a /dev of its own; /proc's secrets masked", async () => {
       // The sandbox host holds a pty of its own open: the container's devpts must not show it.
       const outcome = await sandbox(String.raw`
@@ -227,6 +242,25 @@ for (const step of leastPrivilegeSteps) {
         expectRefused(await attempt(step, `run --security-opt seccomp="$profile" sh -c 'echo ran'`, { setup }), 125, line);
       });
     }
+
+    // What the machine lacks, hidden in the sandbox's own mount namespace (propagation private).
+    it("without the distribution's profile: status 125, one line that names the package", async () => {
+      const setup = 'mount -t tmpfs cfs-no-profile /usr/share/containers';
+      const line = /^no seccomp profile at \/usr\/share\/containers\/seccomp\.json: sudo apt-get install golang-github-containers-common/;
+      expectRefused(await attempt(step, `run sh -c 'echo ran'`, { setup }), 125, line);
+    });
+
+    it('without libseccomp: status 125, one line that names the package; unconfined still runs', async () => {
+      const setup = `lib=$(readlink -f "$(ldconfig -p | awk '/libseccomp.so.2 /{print $NF; exit}')"); mount --bind /dev/null "$lib"`;
+      expectRefused(
+        await attempt(step, `run sh -c 'echo ran'`, { setup }),
+        125,
+        /^libseccomp is missing: sudo apt-get install libseccomp2$/,
+      );
+      const unconfined = await attempt(step, `run --security-opt seccomp=unconfined sh -c 'echo ran'`, { setup });
+      expect(unconfined.status, unconfined.stderr).toBe(0);
+      expect(unconfined.stdout).toBe('ran\n');
+    });
 
     it('--env-file with a line that names no variable (=value): status 125, one line, nothing left', async () => {
       const setup = `echo '=value' >"$SANDBOX_DIR/env"`;
