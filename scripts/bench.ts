@@ -23,10 +23,11 @@ import path from 'node:path';
 import { $ } from 'zx/core';
 import { MNT_DETACH, mount, umount2 } from '../shared/kernel/libc.ts';
 import { readMounts } from '../shared/kernel/mountinfo.ts';
-import { listSteps, stepNumber } from '../steps/list.ts';
+import { dockerLikeSteps, stepNumber } from '../steps/list.ts';
 import { differences, snapshotMachine } from '../test/harness/machine.ts';
 import { unmountUnder } from './clean.ts';
 import { fail, messageOf, parseCommandLine, usageError } from './lib/cli.ts';
+import { type ContainerMemory, type PodmanBench, setUpPodman } from './lib/podman.ts';
 import { type BenchContender, type BenchReport, captionLines, leastPrivilegeLine, renderBenchPage } from './report/bench-page.ts';
 import type { Lang } from './report/page.ts';
 
@@ -150,7 +151,7 @@ interface Contender {
 const contenders: Contender[] = [];
 const add = (name: string, argv: Contender['argv'], after?: () => void) => contenders.push({ name, argv, after, times: [] });
 
-for (const step of listSteps()) {
+for (const step of dockerLikeSteps()) {
   add(
     `step ${step}`,
     (command) => [NODE, path.join(REPO, 'steps', step, 'main.ts'), 'run', ...command],
@@ -158,7 +159,7 @@ for (const step of listSteps()) {
   );
 }
 // What step 14's filter costs: the same step without one (its capabilities dropped still).
-const leastPrivilege = listSteps().find((step) => stepNumber(step) === 14);
+const leastPrivilege = dockerLikeSteps().find((step) => stepNumber(step) === 14);
 const UNCONFINED = ['--security-opt', 'seccomp=unconfined'];
 if (leastPrivilege) {
   add(
@@ -221,6 +222,25 @@ if (missing.includes('crun') === false && hybridCgroups()) {
   // else here: the steps still find v1).
   umount2('/sys/fs/cgroup/unified', MNT_DETACH);
   notes.push("cgroups: hybrid layout; the v2 tree is unmounted in the bench's namespace, or crun refuses to run");
+}
+
+// podman driving our OCI runtime (step 15) next to podman driving runc: the same podman,
+// storage and image (scripts/lib/podman.ts). CFS_OCI_RUNTIME=/usr/bin/runc puts runc on
+// both sides: what the bench itself adds. If ours fails, its row says so.
+const ociRuntime = path.resolve(process.env.CFS_OCI_RUNTIME ?? path.join(REPO, 'steps/15-oci/runtime'));
+const podmanRows = new Set<Contender>();
+let podman: PodmanBench | undefined;
+if (installed('podman') && installed('conmon')) {
+  const ready = setUpPodman(work, ociRuntime);
+  if (typeof ready === 'string') notes.push(`podman: ${ready}`);
+  else {
+    podman = ready;
+    process.on('exit', () => ready.cleanUp()); // if the bench ends early; cleaning twice does no harm
+    for (const { label, path: runtime } of ready.runtimes) {
+      add(`podman run --rm img true, runtime ${label}`, (command) => ready.argv(runtime, command));
+      podmanRows.add(contenders.at(-1)!);
+    }
+  }
 }
 
 const waitFor = (command: string[]) =>
@@ -341,7 +361,12 @@ function kilobytes(file: string, name: string): number {
 const proportional = (pid: number) => kilobytes(`/proc/${pid}/smaps_rollup`, 'Pss');
 const peakResident = (pid: number) => kilobytes(`/proc/${pid}/status`, 'VmHWM');
 
-for (const contender of contenders.filter((c) => !c.failure)) await measureMemory(contender);
+// (podman's rows: conmon holds the container, not podman's process tree; measured below)
+for (const contender of contenders.filter((c) => !c.failure && !podmanRows.has(c))) await measureMemory(contender);
+// A container that sleeps (podman run -d img sleep 1000), with each runtime: every process
+// in its cgroup. Then podman's containers, processes and cgroups go.
+const containerMemory: ContainerMemory[] = podman?.memory() ?? [];
+podman?.cleanUp();
 
 // ---------------------------------------------------------------------------------
 // The report: as a Markdown table, and (--html) as a page, both from the same BenchReport's numbers.
@@ -411,7 +436,7 @@ const report: BenchReport = {
     before?.times.length && after?.times.length && unconfined?.times.length
       ? { cost: median(after.times) - median(before.times), filter: median(after.times) - median(unconfined.times) }
       : undefined,
-  notes,
+  notes: [...notes, ...podmanLines()],
   missing: missing.map((tool) => ({ tool, package: aptPackage(tool) })),
 };
 
@@ -441,10 +466,30 @@ if (costOfLeastPrivilege) console.log(`\n${costOfLeastPrivilege}`);
 console.log(
   '\nmemory: the sum of the peak resident memory (VmHWM) of every process of the container, runtime included, while it runs `sleep 0.5`.',
 );
+for (const line of podmanLines()) console.log(`\n${line}`);
 if (missing.length)
   console.log(
     `Not installed, so not compared (the bench installs nothing): ${missing.join(', ')}. On Debian/Ubuntu: sudo apt-get install ${missing.map(aptPackage).join(' ')}`,
   );
+
+/** podman's lines: ours against runc, both driven by podman; then the memory of a container that sleeps. */
+function podmanLines(): string[] {
+  if (!podman) return [];
+  const [ours, runcRow] = [...podmanRows];
+  const lines: string[] = [];
+  if (ours?.times.length && runcRow?.times.length) {
+    const factor = median(ours.times) / median(runcRow.times);
+    lines.push(`podman run --rm img true: ${factor.toFixed(2)}x with our runtime what it takes with runc (medians).`);
+  }
+  const kib = (bytes: number | undefined) => (bytes === undefined ? '-' : `${Math.round(bytes / 1024)} KiB`);
+  const each = containerMemory.map(({ label, failure, processes, rss, pss, cgroup }) =>
+    failure
+      ? `${label}: failed: ${failure}`
+      : `${label}: ${processes} process(es), RSS ${kib(rss)}, Pss ${kib(pss)}, memory cgroup ${kib(cgroup)}`,
+  );
+  lines.push(`A container that sleeps (podman run -d img sleep 1000), all the processes of its cgroup: ${each.join('; ')}.`);
+  return lines;
+}
 
 // The page of the same run, for the bench outside to write (--html).
 if (process.env[PAGE]) writeFileSync(process.env[PAGE], renderBenchPage(report, LANG));

@@ -20,7 +20,7 @@ NPM_MAJOR=11
 # busybox-static: the containers' root filesystem; iproute2, nftables: steps 11 and 12's
 # networks; gcc, libc6-dev, skopeo, umoci, openssl: for `sudo npm test` in the VM (a
 # probe built from C, the registry tests' images and token key).
-PACKAGES=(busybox-static ca-certificates git iproute2 nftables gcc libc6-dev libseccomp2 golang-github-containers-common skopeo umoci openssl)
+PACKAGES=(busybox-static ca-certificates git iproute2 nftables gcc libc6-dev libseccomp2 golang-github-containers-common skopeo umoci openssl podman conmon containerd crun runc golang-github-opencontainers-specs-dev)
 NO_APT=false
 MOUNT_ONLY=false
 

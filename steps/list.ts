@@ -15,3 +15,12 @@ export function listSteps(dir = STEPS_DIR): string[] {
     .filter((name) => /^\d\d-[a-z0-9-]+$/.test(name) && existsSync(join(dir, name, 'main.ts')))
     .sort();
 }
+
+/**
+ * The steps a learner runs as `docker run` (`npm run step:N -- <cmd>`): every step but
+ * those an engine drives, whose folder holds a `runtime` to point it at (15-oci: podman
+ * and containerd call it as runc, with a bundle). The matrix and the tests of `run` take these.
+ */
+export function dockerLikeSteps(dir = STEPS_DIR): string[] {
+  return listSteps(dir).filter((step) => !existsSync(join(dir, step, 'runtime')));
+}

@@ -26,6 +26,16 @@ export function loadKoffi(): typeof import('koffi').default {
   }
 }
 
+koffi.struct('iovec', { base: 'void *', len: 'size_t' });
+koffi.struct('msghdr', {
+  name: 'void *',
+  namelen: 'uint32_t',
+  iov: 'iovec *',
+  iovlen: 'size_t',
+  control: 'void *',
+  controllen: 'size_t',
+  flags: 'int',
+});
 const c = {
   unshare: lib.func('int unshare(int flags)'),
   setns: lib.func('int setns(int fd, int nstype)'),
@@ -62,6 +72,19 @@ const c = {
   fsconfig: lib.func('int fsconfig(int fd, unsigned int cmd, const char *key, const char *value, int aux)'),
   fsmount: lib.func('int fsmount(int fd, unsigned int flags, unsigned int attr_flags)'),
   move_mount: lib.func('int move_mount(int from_dfd, const char *from_path, int to_dfd, const char *to_path, unsigned int flags)'),
+  // What an OCI runtime's container process does last (steps 15+): its own identity and
+  // limits, its descriptors, then execve into the command.
+  open: lib.func('int open(const char *path, int flags, uint32_t mode)'),
+  fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
+  dup2: lib.func('int dup2(int oldfd, int newfd)'),
+  setresuid: lib.func('int setresuid(uint32_t ruid, uint32_t euid, uint32_t suid)'),
+  setresgid: lib.func('int setresgid(uint32_t rgid, uint32_t egid, uint32_t sgid)'),
+  setgroups: lib.func('int setgroups(size_t size, const uint32_t *list)'),
+  prlimit: lib.func('int prlimit(int pid, int resource, const uint64_t *limit, uint64_t *old)'),
+  setdomainname: lib.func('int setdomainname(const char *name, size_t len)'),
+  connect: lib.func('int connect(int sockfd, const void *addr, uint32_t addrlen)'),
+  sendmsg: lib.func('long sendmsg(int sockfd, const msghdr *msg, int flags)'),
+  execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
 };
 
 // clone(2) / unshare(2) flags: one per namespace.
@@ -107,6 +130,9 @@ const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
 export const PR_SET_PDEATHSIG = 1;
 export const PR_CAPBSET_DROP = 24; // drop a capability from this thread's bounding set
 export const PR_SET_NO_NEW_PRIVS = 38; // execve grants nothing more: no setuid, no file capabilities
+export const PR_SET_KEEPCAPS = 8; // keep the permitted capabilities across setuid away from root
+export const PR_CAP_AMBIENT = 47; // with PR_CAP_AMBIENT_RAISE: a capability kept across execve by a non-root program
+export const PR_CAP_AMBIENT_RAISE = 2;
 
 // seccomp(2): the operation, its flags, and a syscall's number by architecture.
 export const SECCOMP_SET_MODE_FILTER = 1;
@@ -229,10 +255,10 @@ export function pivotRoot(newRoot: string, putOld: string): void {
   check('pivot_root', c.pivot_root(newRoot, putOld));
 }
 
-/** prctl(option, arg): the options used here take one number; the kernel wants the rest 0. */
-export function prctl(option: number, arg: number): void {
+/** prctl(option, arg[, arg2]): the options used here take one or two numbers; the kernel wants the rest 0. */
+export function prctl(option: number, arg: number, arg2 = 0): void {
   const zero = ['unsigned long', 0];
-  check(`prctl ${option}`, c.prctl(option, 'unsigned long', arg, ...zero, ...zero, ...zero));
+  check(`prctl ${option}`, c.prctl(option, 'unsigned long', arg, 'unsigned long', arg2, ...zero, ...zero));
 }
 
 /**
@@ -370,6 +396,96 @@ export function tryLock(fd: number): boolean {
 /** flock(fd, LOCK_EX): wait until the advisory lock of the open file is ours. */
 export function lock(fd: number): void {
   check('flock', c.flock(fd, LOCK_EX));
+}
+
+/**
+ * capset(2) with each set of its own: effective, permitted, inheritable (masks, bit n
+ * for capability n), as an OCI config gives them.
+ */
+export function capsetAll(effective: bigint, permitted: bigint, inheritable: bigint): void {
+  const header = Buffer.alloc(8);
+  header.writeUInt32LE(0x20080522, 0);
+  const data = Buffer.alloc(24);
+  for (const [set, mask] of [effective, permitted, inheritable].entries()) {
+    data.writeUInt32LE(Number(mask & 0xffffffffn), set * 4);
+    data.writeUInt32LE(Number(mask >> 32n), 12 + set * 4);
+  }
+  check('capset', c.capset(header, data));
+}
+
+export const O_WRONLY = 1;
+export const O_CLOEXEC = 0o2000000;
+export const O_PATH = 0o10000000; // a handle on the file itself, not opened for reading or writing
+
+/** open(2), for what Node's fs cannot say (O_PATH). */
+export function open(path: string, flags: number, mode = 0): number {
+  return check(`open ${path}`, c.open(path, flags, mode));
+}
+
+/** Let descriptor `fd` pass through execve (clear FD_CLOEXEC, which Node sets even on 0, 1 and 2). */
+export function inheritable(fd: number): void {
+  const F_SETFD = 2;
+  check(`fcntl ${fd} F_SETFD`, c.fcntl(fd, F_SETFD, 'int', 0));
+}
+
+/** dup2(2): `newFd` becomes a copy of `oldFd` (and is inherited across execve). */
+export function dup2(oldFd: number, newFd: number): void {
+  check(`dup2 ${oldFd} ${newFd}`, c.dup2(oldFd, newFd));
+}
+
+/** Become user `uid` and group `gid` (real, effective, saved), with these supplementary groups. */
+export function setIdentity(uid: number, gid: number, groups: number[]): void {
+  check('setgroups', c.setgroups(groups.length, groups.length > 0 ? groups : null));
+  check('setresgid', c.setresgid(gid, gid, gid));
+  check('setresuid', c.setresuid(uid, uid, uid));
+}
+
+/** setrlimit(2) through prlimit(2): the soft and hard limits of `resource` (RLIMIT_*), for this process. */
+export function setrlimit(resource: number, soft: bigint, hard: bigint): void {
+  check(`prlimit ${resource}`, c.prlimit(0, resource, [soft, hard], null));
+}
+
+export function setdomainname(name: string): void {
+  check('setdomainname', c.setdomainname(name, Buffer.byteLength(name)));
+}
+
+const AF_UNIX = 1;
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+
+/** A socket connected to the AF_UNIX socket at `path` (an engine's console socket). */
+export function connectUnix(path: string): number {
+  const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
+  const address = Buffer.alloc(110); // struct sockaddr_un: family, then the path (108 bytes, NUL-ended)
+  address.writeUInt16LE(AF_UNIX, 0);
+  if (address.write(path, 2) >= 107) throw new SyscallError(`connect ${path}`, constants.errno.ENAMETOOLONG, 'File name too long');
+  check(`connect ${path}`, c.connect(fd, address, address.length));
+  return fd;
+}
+
+/**
+ * sendmsg(2) with SCM_RIGHTS: pass descriptor `fd` to the process at the other end of
+ * socket `socketFd`, with `name` as the message (runc sends the pty's path). The kernel
+ * installs a copy of the descriptor in the receiver: it then holds our pty's master.
+ */
+export function sendFd(socketFd: number, fd: number, name: string): void {
+  const data = Buffer.from(name);
+  const control = Buffer.alloc(24); // struct cmsghdr (length, level, type) and one int, aligned to 8
+  control.writeBigUInt64LE(20n, 0); // CMSG_LEN(sizeof(int))
+  control.writeInt32LE(SOL_SOCKET, 8);
+  control.writeInt32LE(SCM_RIGHTS, 12);
+  control.writeInt32LE(fd, 16);
+  const message = { name: null, namelen: 0, iov: [{ base: data, len: data.length }], iovlen: 1, control, controllen: 24, flags: 0 };
+  check('sendmsg (SCM_RIGHTS)', Number(c.sendmsg(socketFd, message, 0)));
+}
+
+/**
+ * execve(2): this process becomes `path`, with `argv` and `env`: the same PID, none of
+ * Node left (every thread goes, the memory is replaced). Returns only on failure.
+ */
+export function execve(path: string, argv: string[], env: string[]): never {
+  c.execve(path, [...argv, null], [...env, null]);
+  throw new SyscallError(`exec ${path}`, koffi.errno(), strerror(koffi.errno()));
 }
 
 /** Mark every descriptor from `first` on close-on-exec: no program we start inherits them. */

@@ -4,6 +4,7 @@ import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs';
 import { RuntimeError } from '../runtime/errors.ts';
 import {
+  CLONE_FS,
   CLONE_NEWCGROUP,
   CLONE_NEWIPC,
   CLONE_NEWNET,
@@ -35,24 +36,43 @@ const handles: [flag: number, file: string][] = [
  * back into the namespaces it saved. It must: after unshare(CLONE_NEWPID) the kernel
  * refuses to create threads, and Node aborts as soon as libuv starts its thread pool.
  */
-export function spawnInNamespaces(file: string, args: string[], flags: number, options: SpawnOptions = { stdio: 'inherit' }): ChildProcess {
-  if (flags & CLONE_NEWUSER) {
-    throw new RuntimeError('spawnInNamespaces: a multithreaded process (Node) cannot unshare a user namespace');
+export function spawnInNamespaces(
+  file: string,
+  args: string[],
+  flags: number,
+  options: SpawnOptions = { stdio: 'inherit' },
+  join: { flag: number; path: string }[] = [], // existing namespaces to be born in instead (step 15: an engine's pod)
+): ChildProcess {
+  if ((flags | join.reduce((all, { flag }) => all | flag, 0)) & CLONE_NEWUSER) {
+    throw new RuntimeError('spawnInNamespaces: a multithreaded process (Node) cannot enter a user namespace');
   }
-  const saved = handles.filter(([flag]) => flags & flag).map(([flag, file]) => ({ flag, fd: openSync(`/proc/self/ns/${file}`, 'r') }));
+  const moved = flags | join.reduce((all, { flag }) => all | flag, 0);
+  const saved = handles.filter(([flag]) => moved & flag).map(([flag, file]) => ({ flag, fd: openSync(`/proc/self/ns/${file}`, 'r') }));
+  const targets = join.map(({ flag, path }) => ({ flag, fd: openSync(path, 'r') }));
+  const cwd = process.cwd();
+  let child: ChildProcess | undefined;
   try {
+    // A thread may join a mount namespace only with a root and cwd of its own (CLONE_FS).
+    if (moved & CLONE_NEWNS) unshare(CLONE_FS);
+    for (const { flag, fd } of targets) setns(fd, flag);
     unshare(flags);
-    const cwd = process.cwd();
-    const child = spawn(file, args, options);
-    try {
-      for (const { flag, fd } of saved) setns(fd, flag);
-      // Joining a mount namespace moves the thread to its root directory: come back.
-      if (flags & CLONE_NEWNS) process.chdir(cwd);
-    } catch (error) {
-      child.kill('SIGKILL'); // never leave a child running while we are in the wrong place
-      throw error;
-    }
-    return child;
+    child = spawn(file, args, options);
+  } finally {
+    goBack(saved, moved & CLONE_NEWNS ? cwd : undefined, child);
+    for (const { fd } of targets) closeSync(fd);
+  }
+  return child;
+}
+
+/** setns(2) back into the namespaces saved; should that fail, never leave the child running while we are in the wrong place. */
+function goBack(saved: { flag: number; fd: number }[], cwd: string | undefined, child: ChildProcess | undefined): void {
+  try {
+    for (const { flag, fd } of saved) setns(fd, flag);
+    // Joining a mount namespace moves the thread to its root directory: come back.
+    if (cwd !== undefined) process.chdir(cwd);
+  } catch (error) {
+    child?.kill('SIGKILL');
+    throw error;
   } finally {
     for (const { fd } of saved) closeSync(fd);
   }

@@ -4,10 +4,10 @@
 // changes no answer needs no edit here; one that does is a lesson, and its row says so.
 // Every step answers every probe, so each claim is checked both ways (01 leaks the
 // hostname, 02 must not). `npm run matrix` prints the same table, as measured.
-import { listSteps, stepNumber } from '../../steps/list.ts';
+import { dockerLikeSteps, stepNumber } from '../../steps/list.ts';
 import { PROBES, type ProbeId } from './probes.ts';
 
-export const STEPS = listSteps();
+export const STEPS = dockerLikeSteps(); // not 15-oci, which an engine drives (test/oci/)
 export type Step = string;
 
 export const CHANGES: Record<ProbeId, string> = {
