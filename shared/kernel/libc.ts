@@ -83,6 +83,9 @@ const c = {
   prlimit: lib.func('int prlimit(int pid, int resource, const uint64_t *limit, uint64_t *old)'),
   setdomainname: lib.func('int setdomainname(const char *name, size_t len)'),
   connect: lib.func('int connect(int sockfd, const void *addr, uint32_t addrlen)'),
+  listen: lib.func('int listen(int sockfd, int backlog)'),
+  accept4: lib.func('int accept4(int sockfd, void *addr, void *addrlen, int flags)'),
+  recvmsg: lib.func('long recvmsg(int sockfd, _Inout_ msghdr *msg, int flags)'),
   sendmsg: lib.func('long sendmsg(int sockfd, const msghdr *msg, int flags)'),
   execve: lib.func('int execve(const char *path, const char **argv, const char **envp)'),
 };
@@ -453,14 +456,46 @@ const AF_UNIX = 1;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 
+/** struct sockaddr_un: the family, then the path (108 bytes, NUL-ended). */
+function unixAddress(path: string, call: string): Buffer {
+  const address = Buffer.alloc(110);
+  address.writeUInt16LE(AF_UNIX, 0);
+  if (address.write(path, 2) >= 107) throw new SyscallError(`${call} ${path}`, constants.errno.ENAMETOOLONG, 'File name too long');
+  return address;
+}
+
 /** A socket connected to the AF_UNIX socket at `path` (an engine's console socket). */
 export function connectUnix(path: string): number {
   const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
-  const address = Buffer.alloc(110); // struct sockaddr_un: family, then the path (108 bytes, NUL-ended)
-  address.writeUInt16LE(AF_UNIX, 0);
-  if (address.write(path, 2) >= 107) throw new SyscallError(`connect ${path}`, constants.errno.ENAMETOOLONG, 'File name too long');
+  const address = unixAddress(path, 'connect');
   check(`connect ${path}`, c.connect(fd, address, address.length));
   return fd;
+}
+
+/** A console socket of our own, at `path`: what an engine listens on (step 15's `run`). */
+export function listenUnix(path: string): number {
+  const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
+  const address = unixAddress(path, 'bind');
+  check(`bind ${path}`, c.bind(fd, address, address.length));
+  check(`listen ${path}`, c.listen(fd, 1));
+  return fd;
+}
+
+/** Accept one connection on `listening`, and the descriptor its peer sent (SCM_RIGHTS): the pty's master. */
+export function receiveFd(listening: number): number {
+  const peer = check('accept', c.accept4(listening, null, null, SOCK_CLOEXEC));
+  try {
+    const data = Buffer.alloc(4096);
+    const control = Buffer.alloc(24);
+    const message = { name: null, namelen: 0, iov: [{ base: data, len: data.length }], iovlen: 1, control, controllen: 24, flags: 0 };
+    check('recvmsg (SCM_RIGHTS)', Number(c.recvmsg(peer, message, 0x40000000))); // MSG_CMSG_CLOEXEC
+    if (control.readInt32LE(8) !== SOL_SOCKET || control.readInt32LE(12) !== SCM_RIGHTS) {
+      throw new SyscallError('recvmsg', constants.errno.EBADMSG, 'no descriptor in the message');
+    }
+    return control.readInt32LE(16);
+  } finally {
+    close(peer);
+  }
 }
 
 /**

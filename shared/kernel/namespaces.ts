@@ -51,14 +51,20 @@ export function spawnInNamespaces(
   const targets = join.map(({ flag, path }) => ({ flag, fd: openSync(path, 'r') }));
   const cwd = process.cwd();
   let child: ChildProcess | undefined;
+  let away = false; // whether this thread left a namespace of its own (setns back needs privilege)
   try {
     // A thread may join a mount namespace only with a root and cwd of its own (CLONE_FS).
     if (moved & CLONE_NEWNS) unshare(CLONE_FS);
-    for (const { flag, fd } of targets) setns(fd, flag);
+    for (const { flag, fd } of targets) {
+      setns(fd, flag);
+      away = true;
+    }
     unshare(flags);
+    away = true;
     child = spawn(file, args, options);
   } finally {
-    goBack(saved, moved & CLONE_NEWNS ? cwd : undefined, child);
+    if (away) goBack(saved, moved & CLONE_NEWNS ? cwd : undefined, child);
+    else for (const { fd } of saved) closeSync(fd);
     for (const { fd } of targets) closeSync(fd);
   }
   return child;

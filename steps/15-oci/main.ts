@@ -7,6 +7,7 @@ import {
   constants,
   existsSync,
   fchownSync,
+  fstatSync,
   mkdirSync,
   openSync,
   readSync,
@@ -26,6 +27,7 @@ import { sleep } from '../../shared/kernel/sleep.ts';
 import { applyResources, cgroupDirs, joinCgroup, makeCgroup, removeCgroup } from '../../shared/oci/cgroups.ts';
 import { ociMain, operands, type Values } from '../../shared/oci/cli.ts';
 import { type Config, type Mount, type Process, readConfig } from '../../shared/oci/config.ts';
+import { ownConsole } from '../../shared/oci/console.ts';
 import { runHooks } from '../../shared/oci/hooks.ts';
 import { MS_SLAVE, PROPAGATION, parseMountOptions, REMOUNT_FLAGS } from '../../shared/oci/mount-options.ts';
 import { capabilityNumbers, execProcess, lookPath, maskOf, rlimitNumber, withHome } from '../../shared/oci/process.ts';
@@ -133,11 +135,13 @@ function startInit(config: Config, container: Container, values: Values): ChildP
   const join = namespaces.filter((ns) => ns.path).map((ns) => ({ flag: NAMESPACES[ns.type], path: ns.path! }));
   if (config.hostname && !namespaces.some((ns) => ns.type === 'uts' && !ns.path))
     throw new RuntimeError('config.json: hostname needs a new uts namespace');
-  // The descriptors it gets: 0-2, the engine's --preserve-fds (3 and on), then ours.
-  const preserved = Number(values['preserve-fds'] ?? 0);
+  // The descriptors it gets: 0-2, the engine's --preserve-fds and systemd's LISTEN_FDS
+  // (3 and on; those we do not have, as none), then ours.
+  const preserved = Number(values['preserve-fds'] ?? 0) + (Number(process.env.LISTEN_FDS) || 0);
   const fifo = libc.open(container.fifo, libc.O_PATH | libc.O_CLOEXEC);
   const consoleSocket = values['console-socket'] ? libc.connectUnix(values['console-socket'] as string) : 'ignore';
-  const stdio = [0, 1, 2, ...Array.from({ length: preserved }, (_, i) => 3 + i), 'pipe', fifo, consoleSocket] as const;
+  const passed = Array.from({ length: preserved }, (_, i) => (isOpen(3 + i) ? 3 + i : 'ignore'));
+  const stdio = [0, 1, 2, ...passed, 'pipe', fifo, consoleSocket] as const;
   const child = spawnInNamespaces(
     process.execPath,
     [import.meta.filename, '--', 'init', container.dir],
@@ -148,6 +152,7 @@ function startInit(config: Config, container: Container, values: Values): ChildP
       env: {
         NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE,
         CFS_FDS: `${3 + preserved}`,
+        CFS_LISTEN_FDS: process.env.LISTEN_FDS ?? '', // the container's first process is PID 1: LISTEN_PID=1
         CFS_CGROUP_NS: namespaces.some((ns) => ns.type === 'cgroup' && !ns.path) ? '1' : '',
       },
       detached: config.process?.terminal === true, // a session of its own, whose terminal it will make
@@ -203,7 +208,10 @@ function start(container: Container): void {
 
 /** `run`: create, start, and (unless --detach) wait for it, pass on its status, delete it. */
 async function run(id: string, values: Values, root: string): Promise<number> {
-  const child = await create(id, values, root, true);
+  const { process: spec } = readConfig(resolve((values.bundle as string) || '.'), values.config as string | undefined);
+  const console = ownConsole(spec?.terminal === true, values['console-socket'], values.detach); // shared/oci/console.ts
+  const child = await create(id, console ? { ...values, 'console-socket': console.path } : values, root, true);
+  const relayed = console?.relay();
   const container = new Container(root, id);
   start(container);
   if (values.detach) {
@@ -211,6 +219,7 @@ async function run(id: string, values: Values, root: string): Promise<number> {
     return 0;
   }
   const status = await waitForExit(child);
+  await relayed; // all it wrote, out
   if (!values.keep) {
     removeCgroup(container.load().cgroupDirs);
     container.remove();
@@ -248,6 +257,7 @@ function init(dir: string): void {
     for (const { type, soft, hard } of spec.rlimits ?? []) libc.setrlimit(rlimitNumber(type), BigInt(soft), BigInt(hard));
     process.chdir(spec.cwd);
     spec.env = withHome(spec.env, spec.user.uid);
+    if (process.env.CFS_LISTEN_FDS) spec.env.push(`LISTEN_FDS=${process.env.CFS_LISTEN_FDS}`, 'LISTEN_PID=1');
     program = lookPath(spec.args[0]!, spec.env); // found now, or `create` fails with why
     writeSync(sync, 'ready\n');
   } catch (error) {
@@ -483,6 +493,14 @@ function readAll(file: string): Buffer {
 function awaitGo(sync: number): void {
   const go = Buffer.alloc(3);
   if (readSync(sync, go) !== 3 || go.toString() !== 'go\n') throw new RuntimeError('the runtime went away before go');
+}
+
+function isOpen(fd: number): boolean {
+  try {
+    return fstatSync(fd) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 function isDirectory(path: string): boolean {

@@ -118,11 +118,13 @@ set -e
 hostname crun-suite
 ip link set lo up
 mount -t tmpfs -o mode=755 crun-suite-run /run
-# The suite writes to /tmp and leaves it there: a tmpfs of its own. A runtime under the
-# machine's /tmp (an adapter, say) is reached through /run/host-tmp.
+# The suite writes to /tmp and leaves it there: a tmpfs of its own. What lives under the
+# machine's /tmp (an adapter, or the whole checkout: CI may clone there) is reached
+# through /run/host-tmp.
 mkdir /run/host-tmp && mount --rbind /tmp /run/host-tmp
 mount -t tmpfs -o mode=1777 crun-suite-tmp /tmp
-case $OCI_RUNTIME in /tmp/*) OCI_RUNTIME=/run/host-tmp/${'$'}{OCI_RUNTIME#/tmp/} ;; esac
+host() { case $1 in /tmp/*) echo "/run/host-tmp/${'$'}{1#/tmp/}" ;; *) echo "$1" ;; esac; }
+OCI_RUNTIME=$(host "$OCI_RUNTIME") SUITE=$(host "$SUITE") PYTHONPATH=$(host "$PYTHONPATH")
 # The runtime through a wrapper that notes the containers' names: their cgroups are the
 # machine's, and only this run's are removed afterwards (another run may be going on).
 # (So the suite's messages name /run/runtime as the runtime.)
