@@ -41,7 +41,9 @@ export function spawnInNamespaces(
   args: string[],
   flags: number,
   options: SpawnOptions = { stdio: 'inherit' },
-  join: { flag: number; path: string }[] = [], // existing namespaces to be born in instead (step 15: an engine's pod)
+  // join: existing namespaces to be born in instead (step 15: an engine's pod); stay: never
+  // come back (a process in a user namespace of its own may not: it only starts this child)
+  { join = [], stay = false }: { join?: { flag: number; path: string }[]; stay?: boolean } = {},
 ): ChildProcess {
   if ((flags | join.reduce((all, { flag }) => all | flag, 0)) & CLONE_NEWUSER) {
     throw new RuntimeError('spawnInNamespaces: a multithreaded process (Node) cannot enter a user namespace');
@@ -63,7 +65,7 @@ export function spawnInNamespaces(
     away = true;
     child = spawn(file, args, options);
   } finally {
-    if (away) goBack(saved, moved & CLONE_NEWNS ? cwd : undefined, child);
+    if (away && !stay) goBack(saved, moved & CLONE_NEWNS ? cwd : undefined, child);
     else for (const { fd } of saved) closeSync(fd);
     for (const { fd } of targets) closeSync(fd);
   }

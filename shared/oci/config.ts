@@ -162,10 +162,6 @@ const REFUSED: [string, (c: Config) => unknown][] = [
   ['linux.resources.unified', (c) => Object.keys((c.linux?.resources?.unified as object | undefined) ?? {}).length],
   ['linux.intelRdt', (c) => c.linux?.intelRdt],
   ['linux.seccomp.listenerPath', (c) => c.linux?.seccomp?.listenerPath],
-  // Node cannot enter a user namespace (unshare(2) refuses a multithreaded process), and the
-  // way steps 08-14 go round it (unshare(1) --fork) would leave it the container's parent.
-  ['linux.namespaces: user', (c) => c.linux?.namespaces?.some((ns) => ns.type === 'user')],
-  ['linux.uidMappings', (c) => c.linux?.uidMappings?.length],
   ['process.apparmorProfile', (c) => c.process?.apparmorProfile],
   ['process.selinuxLabel', (c) => c.process?.selinuxLabel],
 ];

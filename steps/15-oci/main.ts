@@ -1,8 +1,9 @@
 // Step 15: speak OCI. An engine (podman, containerd) writes a bundle, config.json and a root
 // filesystem, and calls this runtime as it calls runc: create, start, state, kill, delete.
 // Step 14's container side stays; its settings come from config.json, and it ends in execve.
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import {
+  chmodSync,
   chownSync,
   constants,
   existsSync,
@@ -18,7 +19,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { flushCompileCache } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { writeFile } from '../../shared/kernel/files.ts';
 import { InterfaceRequest } from '../../shared/kernel/ifreq.ts';
 import * as libc from '../../shared/kernel/libc.ts';
@@ -33,6 +34,7 @@ import { MS_SLAVE, PROPAGATION, parseMountOptions, REMOUNT_FLAGS } from '../../s
 import { capabilityNumbers, execProcess, lookPath, maskOf, rlimitNumber, withHome } from '../../shared/oci/process.ts';
 import { seccompProgram } from '../../shared/oci/seccomp.ts';
 import { Container, type Saved, startTimeOf } from '../../shared/oci/state.ts';
+import { spawnThroughUserNamespace, userNamespaceStage, writeIdMaps } from '../../shared/oci/userns.ts';
 import { OTHER_VERBS, VERSION, waitForExit } from '../../shared/oci/verbs.ts';
 import { RuntimeError } from '../../shared/runtime/errors.ts';
 
@@ -56,6 +58,9 @@ const BUNDLE_OPTIONS = {
   'no-new-keyring': {},
 };
 
+// The children that start the container's process through a user namespace: they say its PID.
+const throughUserNamespace = new WeakSet<ChildProcess>();
+
 ociMain(
   {
     create: {
@@ -74,7 +79,8 @@ ociMain(
       operands: '<container-id> [command...]',
       run: (words, values, { root }) => exec(operands(words, 1, true), values, root),
     },
-    init: { operands: '(internal)', run: ([dir]) => init(dir!) },
+    init: { operands: '(internal)', run: () => init() },
+    'userns-stage': { operands: '(internal)', run: () => userNamespaceStage() },
     'exec-init': { operands: '(internal)', run: ([pid]) => execInit(Number(pid)) },
     ...OTHER_VERBS, // state, kill, delete, list, ps, pause, resume, update, spec, features
   },
@@ -106,17 +112,20 @@ async function create(id: string, values: Values, root: string, keepChild = fals
     // The exec fifo: its first process opens it to write, and the kernel holds it there until
     // `start` opens it to read (runc's design). Writable by all: the process may be no one by then.
     libc.mknod(container.fifo, libc.S_IFIFO | 0o622);
+    chmodSync(container.fifo, 0o622); // as asked: mknod took our umask off
     makeCgroup(cgroup);
-    child = startInit(config, container, values);
-    joinCgroup(cgroup, child.pid!);
-    await handshake(child); // "go", then its answer: ready, or why not
+    child = startInit(config, container, values, keepChild);
+    // Its seccomp program, built here (libseccomp is out of its sight after pivot_root), and
+    // its settings go with "go"; then its answer: ready, or why not.
+    const filters = seccompProgram(config.linux?.seccomp, join(root, 'seccomp'));
+    const pid = await handshake(child, (pid) => joinCgroup(cgroup, pid), { saved, config, filters }, config);
     // The limits last, once our Node is ready: it runs a dozen threads, each counted by
     // pids.max, and a limit of 5 would stop it starting. The command that replaces it has one.
     applyResources(cgroup, config.linux?.resources, config.linux?.devices);
-    container.save({ ...saved, pid: child.pid!, startTime: startTimeOf(child.pid!) });
+    container.save({ ...saved, pid, startTime: startTimeOf(pid) });
     for (const kind of ['createRuntime', 'prestart'] as const)
-      runHooks(config, kind, { ociVersion: config.ociVersion, id, status: 'created', pid: child.pid, bundle }, true);
-    if (values['pid-file']) writeFileSync(values['pid-file'] as string, `${child.pid}`);
+      runHooks(config, kind, { ociVersion: config.ociVersion, id, status: 'created', pid, bundle }, true);
+    if (values['pid-file']) writeFileSync(values['pid-file'] as string, `${pid}`);
     if (!keepChild) child.unref(); // we end; the engine's process (conmon, the shim) becomes its parent
     return child;
   } catch (error) {
@@ -129,7 +138,7 @@ async function create(id: string, values: Values, root: string, keepChild = fals
 }
 
 /** The container's first process: this file again, born in new namespaces (or an engine's, by path). */
-function startInit(config: Config, container: Container, values: Values): ChildProcess {
+function startInit(config: Config, container: Container, values: Values, keepChild: boolean): ChildProcess {
   const namespaces = config.linux?.namespaces ?? [];
   const fresh = namespaces.filter((ns) => !ns.path && ns.type !== 'cgroup').reduce((flags, ns) => flags | NAMESPACES[ns.type], 0);
   const join = namespaces.filter((ns) => ns.path).map((ns) => ({ flag: NAMESPACES[ns.type], path: ns.path! }));
@@ -142,41 +151,76 @@ function startInit(config: Config, container: Container, values: Values): ChildP
   const consoleSocket = values['console-socket'] ? libc.connectUnix(values['console-socket'] as string) : 'ignore';
   const passed = Array.from({ length: preserved }, (_, i) => (isOpen(3 + i) ? 3 + i : 'ignore'));
   const stdio = [0, 1, 2, ...passed, 'pipe', fifo, consoleSocket] as const;
-  const child = spawnInNamespaces(
-    process.execPath,
-    [import.meta.filename, '--', 'init', container.dir],
-    fresh,
-    {
-      stdio: [...stdio],
-      cwd: dirname(container.fifo),
-      env: {
-        NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE,
-        CFS_FDS: `${3 + preserved}`,
-        CFS_LISTEN_FDS: process.env.LISTEN_FDS ?? '', // the container's first process is PID 1: LISTEN_PID=1
-        CFS_CGROUP_NS: namespaces.some((ns) => ns.type === 'cgroup' && !ns.path) ? '1' : '',
-      },
-      detached: config.process?.terminal === true, // a session of its own, whose terminal it will make
+  const args = [import.meta.filename, '--', 'init'];
+  const options: SpawnOptions = {
+    stdio: [...stdio],
+    cwd: dirname(container.fifo),
+    env: {
+      NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE,
+      CFS_FDS: `${3 + preserved}`,
+      CFS_LISTEN_FDS: process.env.LISTEN_FDS ?? '', // the container's first process is PID 1: LISTEN_PID=1
+      CFS_CGROUP_NS: namespaces.some((ns) => ns.type === 'cgroup' && !ns.path) ? '1' : '',
+      CFS_USERNS: namespaces.some((ns) => ns.type === 'user') ? '1' : '', // what root there may not do: mknod, mount sysfs
+      CFS_OWN_NET: namespaces.some((ns) => ns.type === 'network' && !ns.path) ? '1' : '',
     },
-    join,
-  );
+    detached: config.process?.terminal === true, // a session of its own, whose terminal it will make
+  };
+  const user = namespaces.find((ns) => ns.type === 'user');
+  const child = user
+    ? spawnThroughUserNamespace(
+        user.path,
+        {
+          args,
+          fresh: fresh & ~libc.CLONE_NEWUSER,
+          join: join.filter((ns) => ns.flag !== libc.CLONE_NEWUSER),
+          fds: stdio.length,
+          stay: keepChild,
+          detached: options.detached === true,
+        },
+        options,
+        config,
+      )
+    : spawnInNamespaces(process.execPath, args, fresh, options, { join });
+  if (user) throughUserNamespace.add(child);
   libc.close(fifo);
   if (typeof consoleSocket === 'number') libc.close(consoleSocket);
   return child;
 }
 
-/** Tell the waiting process to go on (it is in its cgroup now); resolve when it is ready. */
-function handshake(child: ChildProcess): Promise<void> {
+/**
+ * Put the waiting process in its place (`placed`: its cgroup), tell it to go on, and
+ * resolve with its PID when it is ready. Through a user namespace, its PID comes first,
+ * from the Node that started it ("pid N"); else it is our child's.
+ */
+function handshake(child: ChildProcess, placed: (pid: number) => void, settings: object, config?: Config): Promise<number> {
   const sync = child.stdio[3 + (child.stdio.length - 6)]!;
+  let pid = 0;
+  const go = (found: number) => {
+    pid = found;
+    placed(pid);
+    (sync as NodeJS.WritableStream).write(`go ${JSON.stringify(settings)}\n`);
+  };
   return new Promise((resolve, reject) => {
     let answer = '';
     sync.on('data', (chunk) => {
       answer += chunk;
-      if (answer === 'ready\n')
-        resolve(sync.destroy() && undefined); // nothing more to say: let us end
-      else if (answer.endsWith('\n')) reject(new RuntimeError(answer.trim()));
+      for (let end = answer.indexOf('\n'); end !== -1; end = answer.indexOf('\n')) {
+        const line = answer.slice(0, end);
+        answer = answer.slice(end + 1);
+        if (line.startsWith('pid ')) go(Number(line.slice(4)));
+        else if (line === 'userns') {
+          // The helper waits in its new user namespace for its maps (shared/oci/userns.ts).
+          writeIdMaps(child.pid!, config!);
+          (sync as NodeJS.WritableStream).write('maps\n');
+        } else if (line === 'ready')
+          resolve(sync.destroy() && pid); // nothing more to say: let us end
+        else reject(new RuntimeError(line));
+      }
     });
-    child.on('exit', () => reject(new RuntimeError(answer.trim() || "the container's first process ended before it was ready")));
-    (sync as NodeJS.WritableStream).write('go\n');
+    // No answer and the socket closed: whoever held its other end (the process, or the
+    // Node that starts it in a user namespace, which leaves once it has said its PID) is gone.
+    sync.on('close', () => reject(new RuntimeError(answer.trim() || "the container's first process ended before it was ready")));
+    if (!throughUserNamespace.has(child)) go(child.pid!);
   });
 }
 
@@ -228,16 +272,13 @@ async function run(id: string, values: Values, root: string): Promise<number> {
 }
 
 /** Inside, as its first process: the container set up from config.json, then the command. */
-function init(dir: string): void {
+function init(): void {
   const [sync, fifo, consoleSocket] = [0, 1, 2].map((i) => Number(process.env.CFS_FDS) + i) as [number, number, number];
-  const saved: Saved = JSON.parse(String(readAll(`${dir}/state.json`)));
-  const config = readConfig(saved.bundle, saved.configFile);
+  // Its settings come with "go", through the sync socket: in a user namespace, we may not read the state directory.
+  const { saved, config, filters }: { saved: Saved; config: Config; filters: string[] } = awaitGo(sync);
   const spec = config.process!;
   let program: string;
-  let filters: string[];
   try {
-    awaitGo(sync);
-    filters = seccompProgram(config.linux?.seccomp, `${dirname(dir)}/seccomp`); // built here: libseccomp is out of sight after pivot_root
     if (process.env.CFS_CGROUP_NS) libc.unshare(libc.CLONE_NEWCGROUP); // now that it is in its cgroup: that is its root
     libc.mount(null, '/', null, libc.MS_REC | MS_SLAVE); // nothing we mount reaches the host
     libc.mount(saved.rootfs, saved.rootfs, null, libc.MS_BIND | libc.MS_REC); // pivot_root wants a mount point
@@ -276,28 +317,31 @@ async function exec([id, ...command]: string[], values: Values, root: string): P
   if (container.status(saved) !== 'running') throw new RuntimeError(`container ${id} is not running`);
   const config = readConfig(saved.bundle, saved.configFile);
   const spec = execProcess(config.process!, command, values);
-  const specFile = `${container.dir}/exec-${process.pid}.json`;
-  writeFileSync(specFile, JSON.stringify({ spec, seccomp: config.linux?.seccomp, root: dirname(container.dir), specFile }));
   // Born in its namespaces but the mount namespace, which it joins itself: Node is not in there.
-  const join = (config.linux?.namespaces ?? [])
-    .filter((ns) => ns.type !== 'mount' && ns.type !== 'user')
+  const joined = (config.linux?.namespaces ?? [])
+    .filter((ns) => ns.type !== 'mount' && ns.type !== 'user') // the user namespace: shared/oci/userns.ts
     .map((ns) => ({ flag: NAMESPACES[ns.type], path: `/proc/${saved.pid}/ns/${ns.type === 'network' ? 'net' : ns.type}` }));
   const consoleSocket = values['console-socket'] ? libc.connectUnix(values['console-socket'] as string) : 'ignore';
-  const child = spawnInNamespaces(
-    process.execPath,
-    [import.meta.filename, '--', 'exec-init', `${saved.pid}`],
-    0,
-    {
-      stdio: [0, 1, 2, 'pipe', 'ignore', consoleSocket],
-      env: { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, CFS_FDS: '3', CFS_EXEC: specFile },
-      detached: spec.terminal === true,
-    },
-    join,
-  );
+  const args = [import.meta.filename, '--', 'exec-init', `${saved.pid}`];
+  const options: SpawnOptions = {
+    stdio: [0, 1, 2, 'pipe', 'ignore', consoleSocket],
+    env: { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, CFS_FDS: '3' },
+    detached: spec.terminal === true,
+  };
+  const user = config.linux?.namespaces?.some((ns) => ns.type === 'user');
+  const child = user
+    ? spawnThroughUserNamespace(
+        `/proc/${saved.pid}/ns/user`,
+        { args, fresh: 0, join: joined, fds: 6, stay: !values.detach, detached: spec.terminal === true },
+        options,
+        config,
+      )
+    : spawnInNamespaces(process.execPath, args, 0, options, { join: joined });
+  if (user) throughUserNamespace.add(child);
   if (typeof consoleSocket === 'number') libc.close(consoleSocket);
-  joinCgroup(saved.cgroupDirs, child.pid!);
-  await handshake(child);
-  if (values['pid-file']) writeFileSync(values['pid-file'] as string, `${child.pid}`);
+  const filters = seccompProgram(config.linux?.seccomp, join(root, 'seccomp'));
+  const pid = await handshake(child, (pid) => joinCgroup(saved.cgroupDirs, pid), { spec, filters });
+  if (values['pid-file']) writeFileSync(values['pid-file'] as string, `${pid}`);
   if (values.detach) {
     child.unref();
     return 0;
@@ -307,14 +351,10 @@ async function exec([id, ...command]: string[], values: Values, root: string): P
 
 /** Inside, for `exec`: into the container's mount namespace (its root), as it, then the command. */
 function execInit(pid: number): void {
-  const { spec, seccomp, root, specFile } = JSON.parse(String(readAll(process.env.CFS_EXEC!)));
-  unlinkSync(specFile);
   const sync = Number(process.env.CFS_FDS);
+  const { spec, filters }: { spec: Process; filters: string[] } = awaitGo(sync);
   let program: string;
-  let filters: string[];
   try {
-    awaitGo(sync);
-    filters = seccompProgram(seccomp, `${root}/seccomp`);
     const mnt = openSync(`/proc/${pid}/ns/mnt`, 'r');
     libc.unshare(libc.CLONE_FS); // a thread may change mount namespace only with a root and cwd of its own
     libc.setns(mnt, libc.CLONE_NEWNS); // and moves to its root: the container's
@@ -322,7 +362,7 @@ function execInit(pid: number): void {
     for (const { type, soft, hard } of spec.rlimits ?? []) libc.setrlimit(rlimitNumber(type), BigInt(soft), BigInt(hard));
     process.chdir(spec.cwd);
     spec.env = withHome(spec.env, spec.user.uid);
-    program = lookPath(spec.args[0], spec.env);
+    program = lookPath(spec.args[0]!, spec.env);
     writeSync(sync, 'ready\n');
   } catch (error) {
     writeSync(sync, `${(error as Error).message}\n`);
@@ -366,7 +406,11 @@ function mountAll(rootfs: string, mounts: Mount[], cgroups: string[]): void {
       libc.mount(source, target, null, libc.MS_BIND | (flags & libc.MS_REC));
       if (flags & REMOUNT_FLAGS) libc.mount(null, target, null, libc.MS_REMOUNT | libc.MS_BIND | (flags & REMOUNT_FLAGS));
     } else {
-      libc.mount(source || type!, target, type!, flags, data || null);
+      // sysfs belongs to the network namespace's owner: from a user namespace with the host's
+      // network, the kernel says EPERM, and runc binds the host's /sys instead (read-only, as asked).
+      if (type === 'sysfs' && process.env.CFS_USERNS && !process.env.CFS_OWN_NET)
+        libc.mount('/sys', target, null, libc.MS_BIND | libc.MS_REC);
+      else libc.mount(source || type!, target, type!, flags, data || null);
     }
     if (propagation) libc.mount(null, target, null, propagation);
   }
@@ -402,6 +446,12 @@ function createDevices(dev: string, config: Config): void {
     if (existsSync(path)) continue;
     mkdirSync(dirname(path), { recursive: true });
     const type = device.type === 'b' ? 0o060000 : device.type === 'p' ? libc.S_IFIFO : libc.S_IFCHR;
+    if (process.env.CFS_USERNS) {
+      // Root of a user namespace may not mknod (step 14): the host's node, bound on an empty file.
+      writeFileSync(path, '');
+      libc.mount(device.path, path, null, libc.MS_BIND);
+      continue;
+    }
     libc.mknod(path, type | ((device.fileMode ?? 0o666) & 0o7777), device.major ?? 0, device.minor ?? 0);
     chownSync(path, device.uid ?? 0, device.gid ?? 0);
   }
@@ -469,8 +519,10 @@ function dropPrivileges({ user, capabilities: caps = {}, noNewPrivileges }: Proc
 
 /** Step 15: become the command: execve(2), the same PID, no Node left. */
 function handOver(program: string, spec: Process): never {
-  // Node marks every descriptor close-on-exec, even 0, 1 and 2: the command's must pass.
-  for (let fd = 0; fd < Number(process.env.CFS_FDS); fd++) libc.inheritable(fd);
+  // Only 0, 1, 2 and the engine's --preserve-fds pass: whatever else we were given (a
+  // caller's descriptor, say) closes. And Node marks even 0, 1 and 2 close-on-exec: those pass.
+  libc.closeOnExecFrom(Number(process.env.CFS_FDS));
+  for (let fd = 0; fd < Number(process.env.CFS_FDS); fd++) if (isOpen(fd)) libc.inheritable(fd);
   if (spec.user.umask !== undefined) process.umask(spec.user.umask);
   try {
     libc.execve(program, spec.args, spec.env ?? []);
@@ -481,18 +533,16 @@ function handOver(program: string, spec: Process): never {
 }
 
 // Small helpers of the container side.
-function readAll(file: string): Buffer {
-  const fd = openSync(file, 'r');
+/** The runtime's "go", and the settings on its line (JSON); nothing else comes before we answer. */
+function awaitGo<T>(sync: number): T {
   const chunks: Buffer[] = [];
-  for (let n: number, chunk = Buffer.alloc(65536); (n = readSync(fd, chunk)) > 0; chunk = Buffer.alloc(65536))
+  for (let chunk = Buffer.alloc(65536), n = readSync(sync, chunk); ; chunk = Buffer.alloc(65536), n = readSync(sync, chunk)) {
+    if (n === 0) process.exit(1); // the runtime went away: nothing to do
     chunks.push(chunk.subarray(0, n));
-  libc.close(fd);
-  return Buffer.concat(chunks);
-}
-
-function awaitGo(sync: number): void {
-  const go = Buffer.alloc(3);
-  if (readSync(sync, go) !== 3 || go.toString() !== 'go\n') throw new RuntimeError('the runtime went away before go');
+    if (chunk[n - 1] === 0x0a) break;
+  }
+  const line = Buffer.concat(chunks).toString();
+  return JSON.parse(line.slice('go '.length));
 }
 
 function isOpen(fd: number): boolean {

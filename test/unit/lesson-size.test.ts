@@ -13,7 +13,7 @@ const MAX_CODE_LINES = 40;
 // now come from an engine's config.json, and a runtime of verbs (create, start, exec)
 // where step 14 had `run`; the networks, the image and its layers are the engine's now.
 // Its page walks through the diff; the limit still keeps it from growing unread.
-const LIMITS: Record<string, number> = { '15-oci': 650 }; // ~600: half of it step 14's network code gone (the engine's now)
+const LIMITS: Record<string, number> = { '15-oci': 700 }; // ~660: half of it step 14's network code gone (the engine's now)
 
 const program = (step: string) => readdirSync(join(STEPS, step)).filter((name) => !name.endsWith('.md'));
 const isComment = (code: string) => /^(\/\/|\/\*\*|\*|#)/.test(code);
