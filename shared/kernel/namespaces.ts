@@ -1,6 +1,6 @@
 // Go's `cmd.SysProcAttr.Cloneflags` for Node: start a child in new namespaces while
 // the parent stays exactly where it was.
-import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { RuntimeError } from '../runtime/errors.ts';
 import {
@@ -63,7 +63,7 @@ export function spawnInNamespaces(
     }
     unshare(flags);
     away = true;
-    child = spawn(file, args, options);
+    child = process.getBuiltinModule('node:child_process').spawn(file, args, options); // loaded here: ~2 ms, for those who spawn
   } finally {
     if (away && !stay) goBack(saved, moved & CLONE_NEWNS ? cwd : undefined, child);
     else for (const { fd } of saved) closeSync(fd);

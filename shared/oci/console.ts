@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReadStream, WriteStream } from 'node:tty';
 import * as libc from '../kernel/libc.ts';
 import { RuntimeError } from '../runtime/errors.ts';
 
@@ -33,6 +32,7 @@ export function ownConsole(terminal: boolean, given: unknown, detach: unknown): 
 }
 
 function relayTerminal(master: number): Promise<void> {
+  const { ReadStream, WriteStream } = process.getBuiltinModule('node:tty');
   const fromContainer = new ReadStream(master);
   const toContainer = new WriteStream(master);
   const stdin = process.stdin;

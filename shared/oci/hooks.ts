@@ -2,7 +2,6 @@
 // createRuntime once the container's namespaces exist (a network plugin configures its
 // network namespace then), poststart after `start`, poststop at `delete`. Each gets the
 // container's state on stdin; a failing prestart or createRuntime fails `create`.
-import { spawnSync } from 'node:child_process';
 import { RuntimeError } from '../runtime/errors.ts';
 import type { Config } from './config.ts';
 
@@ -19,7 +18,7 @@ export type HookKind = 'prestart' | 'createRuntime' | 'poststart' | 'poststop';
 export function runHooks(config: Config, kind: HookKind, state: object, mustSucceed: boolean): void {
   for (const hook of (config.hooks?.[kind] ?? []) as Hook[]) {
     const [argv0 = hook.path, ...args] = hook.args ?? [];
-    const result = spawnSync(hook.path, args, {
+    const result = process.getBuiltinModule('node:child_process').spawnSync(hook.path, args, {
       argv0,
       input: JSON.stringify(state),
       // its own environment when it has one; else ours, as runc and crun give it

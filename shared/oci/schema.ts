@@ -19,11 +19,10 @@
 //
 // The cached file is code that runs: the cache directory must be no more writable than
 // the project itself (the default is in its node_modules/).
-import { hash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Script } from 'node:vm';
+import type { Script } from 'node:vm';
 import type { ErrorObject } from 'ajv';
 import { RuntimeError } from '../runtime/errors.ts';
 import { PROJECT_DIR } from '../runtime/project-dir.ts';
@@ -85,7 +84,9 @@ function validators({ schemaDir = SCHEMA_DIR, cacheDir = CACHE_DIR }: Places): V
 /** The schemas' validators: from the cache if it has them, else compiled (and kept there if it can). */
 function load(schemaDir: string, cacheDir: string): Validators {
   const files = schemaFiles(schemaDir);
-  const digest = hash('sha256', [...ajvVersions(), JSON.stringify(AJV_OPTIONS), ...files.flat()].join('\0'));
+  const digest = process
+    .getBuiltinModule('node:crypto')
+    .hash('sha256', [...ajvVersions(), JSON.stringify(AJV_OPTIONS), ...files.flat()].join('\0'));
   const codeFile = join(cacheDir, `${digest}.js`);
   const v8File = join(cacheDir, `${digest}-${process.version}.v8`); // V8's cache holds for one V8 only
 
@@ -149,7 +150,7 @@ function compile(files: [string, string][]): string {
 }
 
 function evaluate(code: string, filename: string, cachedData: Buffer | undefined) {
-  const script = new Script(code, { filename, cachedData });
+  const script = new (process.getBuiltinModule('node:vm').Script)(code, { filename, cachedData });
   const validators = {} as Validators;
   script.runInThisContext()(validators, require);
   if (typeof validators.checkConfig !== 'function' || typeof validators.checkState !== 'function') throw new Error('no validators');

@@ -2,7 +2,6 @@
 // OCI form differs from docker's profile only in its names (architectures, no
 // includes/excludes: the engine has already chosen the rules for this container).
 // Built programs are kept under the runtime's root, named by a hash of the policy.
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -15,7 +14,12 @@ const builder = () => createRequire(import.meta.url)('../security/seccomp.ts') a
 /** The BPF program (base64) of the config's policy; none when it has none. */
 export function seccompProgram(seccomp: Seccomp | undefined, cacheDir: string): string[] {
   if (!seccomp) return [];
-  const key = createHash('sha256').update(JSON.stringify(seccomp)).update(process.arch).digest('hex');
+  const key = process
+    .getBuiltinModule('node:crypto')
+    .createHash('sha256')
+    .update(JSON.stringify(seccomp))
+    .update(process.arch)
+    .digest('hex');
   const cached = join(cacheDir, `${key}.bpf`);
   try {
     return [readFileSync(cached, 'utf8')];

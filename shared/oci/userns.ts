@@ -7,7 +7,7 @@
 // (The helper says "userns" once it is in it; the runtime answers "maps" once written.)
 // It tells the runtime that process's PID, then leaves, and the engine (a subreaper)
 // becomes its parent, as with runc. For `run` it stays: its exit is the container's.
-import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { constants } from 'node:os';
 import { writeFile } from '../kernel/files.ts';
@@ -64,7 +64,9 @@ export function spawnThroughUserNamespace(path: string | undefined, plan: Plan, 
         ...script,
       ];
   const env = path ? options.env : compileCacheEnv(owner, options.env ?? {});
-  return spawn(helper[0]!, helper.slice(1), { ...options, cwd: PROJECT_DIR, env: { ...env, CFS_STAGE: JSON.stringify(stage) } });
+  return process
+    .getBuiltinModule('node:child_process')
+    .spawn(helper[0]!, helper.slice(1), { ...options, cwd: PROJECT_DIR, env: { ...env, CFS_STAGE: JSON.stringify(stage) } });
 }
 
 /** The host ID that is 0 in the namespace (else the first mapped): who its root is. */

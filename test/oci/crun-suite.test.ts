@@ -20,8 +20,6 @@ const NOT_YET: Record<string, string> = {
   'test_mounts:mount-symlink-not-existing': 'a mount onto a dangling symlink of the rootfs (etc/not-existing); ours: ENOENT',
   'test_mounts:mount-userns-bind-mount': 'a user namespace; ours: "a multithreaded process (Node) cannot enter a user namespace"',
   'test_mounts:mount-idmapped-mounts-symlink': 'a user namespace; ours: "a multithreaded process (Node) cannot enter a user namespace"',
-  'test_preserve_fds:preserve-fds-0': '--preserve-fds 0: only fds 0-2 open in the container',
-  'test_preserve_fds:preserve-fds-some': '--preserve-fds 100 with 3 more fds open: ours throws',
   'test_seccomp:seccomp-listener': 'linux.seccomp.listenerPath: "not implemented by this runtime"',
   'test_start:start': "create, start; then reads crun's own state file <root>/<id>/status (external_descriptors)",
   'test_start:sd-notify': 'skipped: --version has no "+SYSTEMD" line (NOTIFY_SOCKET passed into the container)',

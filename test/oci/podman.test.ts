@@ -63,6 +63,22 @@ describe.concurrent(`podman --runtime ${RUNTIME}`, () => {
     expectNothingLeft(outcome);
   });
 
+  it('--uidmap: root inside is user 100000 on the host, for run and exec alike', async () => {
+    // A user namespace, which Node cannot enter: shared/oci/userns.ts's helper makes it.
+    const outcome = await podman(String.raw`
+      maps="--uidmap 0:100000:65536 --gidmap 0:100000:65536"
+      prun --rm $maps "$IMG" sh -c 'echo "inside=$(id -u) $(cat /proc/self/uid_map | tr -s " " | sed "s/^ //")"'
+      id=$(prun -d $maps "$IMG" sleep 100)
+      echo "host_user=$(ps -o uid= -p "$(pm inspect --format '{{.State.Pid}}' "$id")" | tr -d ' ')"
+      echo "exec=$(pm exec "$id" sh -c 'id -u; grep -c . /proc/self/uid_map' | tr '
+' ' ')"
+      pm rm -f -t 0 "$id" >/dev/null`);
+    expect(value(outcome, 'inside'), outcome.stderr).toBe('0 0 100000 65536');
+    expect(value(outcome, 'host_user')).toBe('100000');
+    expect(value(outcome, 'exec')).toBe('0 1 ');
+    expectNothingLeft(outcome);
+  });
+
   it('--memory 32m: a process that keeps growing is killed, status 137', async () => {
     // a string that doubles until the memory cgroup's OOM killer ends the shell
     const outcome = await podman(String.raw`
