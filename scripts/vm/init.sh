@@ -63,6 +63,7 @@ report kernel "$(uname -r)/$(stat -fc %T /sys/fs/cgroup)"
 #  - the cgroup suite of the steps that make cgroups (09 on: 14 runs its filter on 6.1 too):
 #    step 09's v2 path, which on the host's hybrid layout only the "cgroup v2 alone"
 #    test takes, without limits;
+#  - step 15's limits, in the cgroup an engine names (shared/oci/cgroups.ts: v2's files);
 #  - the overlay suite of step 10: overlayfs in a user namespace on 6.1 is not the host's
 #    6.18 (steps 11-13 use the same code, so step 10 answers for them);
 #  - the matrix's cgroup rows, steps 09-12: a cgroup of its own, the memory and pids
@@ -74,10 +75,10 @@ report kernel "$(uname -r)/$(stat -fc %T /sys/fs/cgroup)"
 # `npm test` runs them all. vitest says each test as it ends (verbose) and counts them
 # for scripts/test-vm.ts (json). Through cat: the console is a terminal, on which
 # vitest and the matrix would redraw their lines.
-say "the suite: vitest run --project system, cgroups of steps 09 on, overlay of step 10"
+say "the suite: vitest run --project system, cgroups of steps 09 on (15: the OCI runtime), overlay of step 10"
 set -o pipefail
 vitest run --project system --configLoader runner -t 'step (09|1[0-9])-[a-z0-9-]+: cgroup|step 10-overlay: ' \
-  test/features/cgroups.test.ts test/features/overlay.test.ts \
+  test/features/cgroups.test.ts test/features/overlay.test.ts test/oci/runtime.test.ts \
   --reporter verbose --hideSkippedTests --reporter json --outputFile.json /run/results/suite.json 2>&1 | cat
 report suite $?
 say "npm run matrix, the cgroup rows of steps 09-12"

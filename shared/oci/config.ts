@@ -161,6 +161,8 @@ const REFUSED: [string, (c: Config) => unknown][] = [
   ['linux.resources.rdma', (c) => c.linux?.resources?.rdma],
   ['linux.resources.unified', (c) => Object.keys((c.linux?.resources?.unified as object | undefined) ?? {}).length],
   ['linux.intelRdt', (c) => c.linux?.intelRdt],
+  ['linux.resources.network', (c) => c.linux?.resources?.network],
+  ['linux.personality', (c) => c.linux?.personality],
   ['linux.seccomp.listenerPath', (c) => c.linux?.seccomp?.listenerPath],
   ['process.apparmorProfile', (c) => c.process?.apparmorProfile],
   ['process.selinuxLabel', (c) => c.process?.selinuxLabel],

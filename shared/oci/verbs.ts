@@ -131,7 +131,7 @@ export const OTHER_VERBS: Record<string, Verb> = {
         return stateOf(container, container.load());
       });
       if (format === 'json') return void console.log(JSON.stringify(states));
-      if (quiet) return void console.log(states.map((s) => s.id).join('\n'));
+      if (quiet) return void states.forEach((s) => void console.log(s.id));
       console.log(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED'].join('\t'));
       for (const s of states) console.log([s.id, s.pid, s.status, s.bundle, s.created].join('\t'));
     },

@@ -123,6 +123,8 @@ async function create(id: string, values: Values, root: string, keepChild = fals
     // pids.max, and a limit of 5 would stop it starting. The command that replaces it has one.
     applyResources(cgroup, config.linux?.resources, config.linux?.devices);
     container.save({ ...saved, pid, startTime: startTimeOf(pid) });
+    const oomScoreAdj = config.process?.oomScoreAdj;
+    if (oomScoreAdj !== undefined) writeFile(`/proc/${pid}/oom_score_adj`, `${oomScoreAdj}`); // inherited by the command
     for (const kind of ['createRuntime', 'prestart'] as const)
       runHooks(config, kind, { ociVersion: config.ociVersion, id, status: 'created', pid, bundle }, true);
     if (values['pid-file']) writeFileSync(values['pid-file'] as string, `${pid}`);
@@ -480,6 +482,7 @@ function maskProc(masked: string[], readOnly: string[]): void {
 /** Step 15: the pty runc makes: in the container's devpts, its master sent to the engine (SCM_RIGHTS). */
 function takeTerminal(consoleSocket: number, spec: Process): void {
   const { master, slavePath } = libc.openPseudoTerminal(); // /dev/ptmx: the container's own devpts
+  if (spec.consoleSize) libc.ioctl(master, libc.TIOCSWINSZ, winsize(spec.consoleSize));
   libc.sendFd(consoleSocket, master, slavePath);
   libc.close(master);
   const slave = openSync(slavePath, 'r+');
@@ -543,6 +546,14 @@ function awaitGo<T>(sync: number): T {
   }
   const line = Buffer.concat(chunks).toString();
   return JSON.parse(line.slice('go '.length));
+}
+
+/** struct winsize: rows, columns (and pixels, unused). */
+function winsize({ height, width }: { height: number; width: number }): Buffer {
+  const buffer = Buffer.alloc(8);
+  buffer.writeUInt16LE(height, 0);
+  buffer.writeUInt16LE(width, 2);
+  return buffer;
 }
 
 function isOpen(fd: number): boolean {

@@ -212,6 +212,13 @@ function printTable(rows: MatrixRow[]): void {
   console.log();
   console.log('yes/no: the answer, as the course expects   *: changed at this step   ✗: not as expected   ERR: no answer');
   for (const error of errorLines(steps, rows)) console.log(styleText('red', `ERR ${error}`));
+  // And what each such probe saw, on stderr: a CI log is then enough to tell why.
+  for (const [column, step] of steps.entries()) {
+    for (const row of rows) {
+      const cell = row.cells[column]!;
+      if ('error' in cell && cell.error.includes('\n')) console.error(`--- ${step} / ${row.id}:\n${cell.error}`);
+    }
+  }
 }
 
 /** The line of test/course/probes.ts that defines each probe (throws for one it does not find). */
