@@ -50,7 +50,7 @@ wait $runtime
 report $? "pids.max 32: the fork bomb reached pids.current ${current:-?}, ${refused:-?} forks refused (pids.events max)"
 
 # cpu.max: a busy loop for 2 s under --cpus 0.2 (20 ms of every 100 ms) gets 0.4 s of
-# CPU, +-20%, and the kernel throttled it. `times`, second line: the CPU time of the
+# CPU (-20%, +50%: below), and the kernel throttled it. `times`, second line: the CPU time of the
 # shell's children, "0m0.40s 0m0.00s". Then the container sleeps, its cgroup kept: once
 # times has printed both lines, the loop is over and cpu.stat's nr_throttled is read.
 step --cpus 0.2 sh -c 'timeout 2 sh -c "while :; do :; done"; times; exec sleep 60' >"$out/cpu.out" 2>/dev/null &
@@ -62,8 +62,11 @@ throttled=$(sed -n 's/^nr_throttled //p' "$dir/cpu.stat")
 kill -TERM $runtime
 wait $runtime
 cpu=$(sed -n 2p "$out/cpu.out" | awk '{ gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }')
-awk -v t="${cpu:-0}" 'BEGIN { exit !(t >= 0.32 && t <= 0.48) }' && [ "${throttled:-0}" -gt 0 ]
-report $? "cpu.max 0.2 CPU: a 2 s busy loop got ${cpu:-?} s of CPU (0.4 s +-20%), throttled ${throttled:-?} times"
+# Up to +50%: under QEMU's emulation the kernel sees a period's quota spent only at its next
+# timer tick, so each period may run over (seen: 0.54 s, throttled 78 times). Unthrottled,
+# the loop would get 2 s.
+awk -v t="${cpu:-0}" 'BEGIN { exit !(t >= 0.32 && t <= 0.6) }' && [ "${throttled:-0}" -gt 0 ]
+report $? "cpu.max 0.2 CPU: a 2 s busy loop got ${cpu:-?} s of CPU (0.4 s, -20% +50%), throttled ${throttled:-?} times"
 
 rm -rf "$out"
 exit $failed

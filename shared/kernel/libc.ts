@@ -142,6 +142,8 @@ export const SECCOMP_SET_MODE_FILTER = 1;
 const MFD_CLOEXEC = 1;
 export const SECCOMP_FILTER_FLAG_TSYNC = 1; // every thread of the process, not the caller alone
 const SYS_SECCOMP: Record<string, number> = { x64: 317, arm64: 277 };
+const SYS_KEYCTL: Record<string, number> = { x64: 250, arm64: 219 }; // keyctl(2): glibc has no wrapper either
+const KEYCTL_JOIN_SESSION_KEYRING = 1;
 koffi.struct('sock_fprog', { len: 'uint16_t', filter: 'uint8_t *' }); // by its name in seccomp() below
 const SIG_BLOCK = 0;
 const SIG_SETMASK = 2;
@@ -290,6 +292,16 @@ export function seccomp(operation: number, flags: number, program: Buffer): void
   const fprog = { len: program.length / 8, filter: program };
   const result = check('seccomp', Number(c.syscall(nr, 'unsigned int', operation, 'unsigned int', flags, 'sock_fprog *', fprog)));
   if (result > 0) throw new SyscallError(`seccomp (thread ${result} could not take the filter)`, constants.errno.ESRCH, 'No such process');
+}
+
+/**
+ * keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): a new session keyring for this process and what
+ * it starts, so that they do not share the keys of the session they came from.
+ */
+export function joinNewSessionKeyring(name: string): void {
+  const nr = SYS_KEYCTL[process.arch];
+  if (nr === undefined) throw new SyscallError('keyctl', constants.errno.ENOSYS, `not on ${process.arch} here`);
+  check('keyctl JOIN_SESSION_KEYRING', Number(c.syscall(nr, 'int', KEYCTL_JOIN_SESSION_KEYRING, 'const char *', name)));
 }
 
 /** A file in memory, never on a disk: its descriptor (close-on-exec). */

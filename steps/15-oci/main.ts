@@ -30,6 +30,7 @@ import { ociMain, operands, type Values } from '../../shared/oci/cli.ts';
 import { type Config, type Mount, type Process, readConfig } from '../../shared/oci/config.ts';
 import { ownConsole } from '../../shared/oci/console.ts';
 import { runHooks } from '../../shared/oci/hooks.ts';
+import { inRoot } from '../../shared/oci/in-root.ts';
 import { MS_SLAVE, PROPAGATION, parseMountOptions, REMOUNT_FLAGS } from '../../shared/oci/mount-options.ts';
 import { capabilityNumbers, execProcess, lookPath, maskOf, rlimitNumber, withHome } from '../../shared/oci/process.ts';
 import { seccompProgram } from '../../shared/oci/seccomp.ts';
@@ -118,7 +119,8 @@ async function create(id: string, values: Values, root: string, keepChild = fals
     // Its seccomp program, built here (libseccomp is out of its sight after pivot_root), and
     // its settings go with "go"; then its answer: ready, or why not.
     const filters = seccompProgram(config.linux?.seccomp, join(root, 'seccomp'));
-    const pid = await handshake(child, (pid) => joinCgroup(cgroup, pid), { saved, config, filters }, config);
+    const keyring = values['no-new-keyring'] ? '' : `_ses.${id}`; // runc's name for it
+    const pid = await handshake(child, (pid) => joinCgroup(cgroup, pid), { saved, config, filters, keyring }, config);
     // The limits last, once our Node is ready: it runs a dozen threads, each counted by
     // pids.max, and a limit of 5 would stop it starting. The command that replaces it has one.
     applyResources(cgroup, config.linux?.resources, config.linux?.devices);
@@ -277,10 +279,13 @@ async function run(id: string, values: Values, root: string): Promise<number> {
 function init(): void {
   const [sync, fifo, consoleSocket] = [0, 1, 2].map((i) => Number(process.env.CFS_FDS) + i) as [number, number, number];
   // Its settings come with "go", through the sync socket: in a user namespace, we may not read the state directory.
-  const { saved, config, filters }: { saved: Saved; config: Config; filters: string[] } = awaitGo(sync);
+  const { saved, config, filters, keyring }: { saved: Saved; config: Config; filters: string[]; keyring: string } = awaitGo(sync);
   const spec = config.process!;
   let program: string;
   try {
+    // A session keyring of its own (runc's default; --no-new-keyring keeps the caller's):
+    // else the container could read and add to the keys of whoever started the engine.
+    if (keyring) libc.joinNewSessionKeyring(keyring);
     if (process.env.CFS_CGROUP_NS) libc.unshare(libc.CLONE_NEWCGROUP); // now that it is in its cgroup: that is its root
     libc.mount(null, '/', null, libc.MS_REC | MS_SLAVE); // nothing we mount reaches the host
     libc.mount(saved.rootfs, saved.rootfs, null, libc.MS_BIND | libc.MS_REC); // pivot_root wants a mount point
@@ -397,7 +402,7 @@ function bringUpLoopback(): void {
 /** Step 15: config.json's mounts, in order, each under the root filesystem. */
 function mountAll(rootfs: string, mounts: Mount[], cgroups: string[]): void {
   for (const { destination, type, source = '', options } of mounts) {
-    const target = `${rootfs}${destination}`;
+    const target = inRoot(rootfs, destination); // its symlinks followed inside the root filesystem, never out
     const { flags, propagation, data } = parseMountOptions(options);
     const bind = (flags & libc.MS_BIND) !== 0 || type === 'bind';
     makeMountPoint(target, bind ? source : '');
