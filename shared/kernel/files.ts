@@ -1,6 +1,6 @@
 // Reading and writing the kernel's files (/proc, /sys/fs/cgroup): a failure names the
 // file and the errno in one line, like a failed syscall.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { fstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { fsError } from './libc.ts';
 
 /** One write(2) of `value` to `file`: "write 32 to .../pids.max: EINVAL (Invalid argument)". */
@@ -28,5 +28,14 @@ export function inDirectory<T>(dir: string, action: () => T): T {
     return action();
   } finally {
     process.chdir(before);
+  }
+}
+
+/** Whether descriptor `fd` is open in this process. */
+export function isOpen(fd: number): boolean {
+  try {
+    return fstatSync(fd) !== undefined;
+  } catch {
+    return false;
   }
 }

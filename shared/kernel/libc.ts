@@ -165,7 +165,7 @@ export const IFF_UP = 0x1;
 export const IFF_RUNNING = 0x40;
 // The terminal ioctl(2)s (see tty_ioctl(4)): make a terminal ours, set its size.
 export const TIOCSCTTY = 0x540e;
-export const TIOCSWINSZ = 0x5414;
+const TIOCSWINSZ = 0x5414;
 const IOCTL_NAMES: Record<number, string> = {
   [SIOCGIFFLAGS]: 'SIOCGIFFLAGS',
   [SIOCSIFFLAGS]: 'SIOCSIFFLAGS',
@@ -370,6 +370,14 @@ export function ioctl(fd: number, request: number, buffer: Buffer): void {
 /** ioctl(fd, request, value): the ioctl(2)s that take a number, not a buffer. */
 export function ioctlValue(fd: number, request: number, value: number): void {
   check(`ioctl ${IOCTL_NAMES[request] ?? request}`, c.ioctl(fd, request, 'int', value));
+}
+
+/** TIOCSWINSZ: the terminal open on `fd` is `rows` by `columns` (struct winsize; its two pixel sizes unused). */
+export function setWindowSize(fd: number, rows: number, columns: number): void {
+  const winsize = Buffer.alloc(8);
+  winsize.writeUInt16LE(rows, 0);
+  winsize.writeUInt16LE(columns, 2);
+  ioctl(fd, TIOCSWINSZ, winsize);
 }
 
 /** A new session, with this process its leader and no controlling terminal. */

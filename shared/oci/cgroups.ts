@@ -2,8 +2,10 @@
 // /libpod_parent/libpod-<id>, containerd's /default/<id>), in every tree the machine
 // mounts: on v1 one directory per hierarchy, as runc joins them all; on v2 one. Its
 // limits (linux.resources) are files there, under v1's or v2's names.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { CONTROLLERS } from '../cgroup/layout.ts';
+import { enableControllers } from '../cgroup/v2.ts';
 import { writeFile } from '../kernel/files.ts';
 import { readMounts } from '../kernel/mountinfo.ts';
 import { sleep } from '../kernel/sleep.ts';
@@ -32,17 +34,14 @@ export function makeCgroup(dirs: string[]): void {
         }
       }
       // v2: the controllers the limits need, enabled for the children of each level
-      if (existsSync(join(dirname(d), 'cgroup.subtree_control'))) enableControllers(dirname(d));
+      if (existsSync(join(dirname(d), 'cgroup.subtree_control'))) {
+        const offered = readFileSync(join(dirname(d), 'cgroup.controllers'), 'utf8').split(/\s+/);
+        enableControllers(
+          dirname(d),
+          CONTROLLERS.filter((name) => offered.includes(name)),
+        );
+      }
     }
-  }
-}
-
-function enableControllers(parent: string): void {
-  const available = readFileSync(join(parent, 'cgroup.controllers'), 'utf8').split(/\s+/);
-  for (const name of ['cpu', 'cpuset', 'memory', 'pids'].filter((n) => available.includes(n))) {
-    try {
-      writeFileSync(join(parent, 'cgroup.subtree_control'), `+${name}`);
-    } catch {} // the tree's root may refuse some (a delegated subtree); the limit's write then says so
   }
 }
 

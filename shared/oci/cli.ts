@@ -40,6 +40,33 @@ const GLOBALS: Record<string, Option> = {
   rootless: { value: true },
 };
 
+// The options of the verbs that make a container (create, run) and of exec, as runc's.
+export const BUNDLE_OPTIONS: Record<string, Option> = {
+  bundle: { value: true, short: 'b' },
+  config: { value: true }, // crun's: a config.json elsewhere than the bundle
+  'pid-file': { value: true },
+  'console-socket': { value: true },
+  'preserve-fds': { value: true },
+  'no-pivot': {},
+  'no-new-keyring': {},
+};
+export const EXEC_OPTIONS: Record<string, Option> = {
+  process: { value: true, short: 'p' },
+  'console-socket': { value: true },
+  tty: { short: 't' },
+  detach: { short: 'd' },
+  'pid-file': { value: true },
+  cwd: { value: true },
+  env: { value: true, short: 'e', repeats: true },
+  user: { value: true, short: 'u' },
+  'additional-gids': { value: true, short: 'g', repeats: true },
+  cap: { value: true, short: 'c', repeats: true },
+  'no-new-privs': {},
+  'preserve-fds': { value: true },
+  'process-label': { value: true },
+  apparmor: { value: true },
+};
+
 let globals: Globals = { root: DEFAULT_ROOT, logFormat: 'text', systemdCgroup: false };
 
 /** Read the command line, run the verb it names, end with its status. */
@@ -119,7 +146,9 @@ export function operands(given: string[], count: number, more = false): string[]
 function report(error: unknown): void {
   if (!(error instanceof AlreadyReported)) {
     const known = error instanceof RuntimeError || error instanceof SyscallError || error instanceof UsageError;
-    const message = printable(known ? (error as Error).message : `internal error: ${(error as Error)?.stack ?? error}`);
+    // A Node fs error (a --pid-file we may not write, say) is one line already; anything else, a bug of ours.
+    const said = (error as NodeJS.ErrnoException)?.code ? (error as Error).message : undefined;
+    const message = printable(known ? (error as Error).message : (said ?? `internal error: ${(error as Error)?.message ?? error}`));
     logLine('error', message);
   }
   process.exit(error instanceof UsageError ? 2 : 1);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as libc from '../kernel/libc.ts';
 import { RuntimeError } from '../runtime/errors.ts';
+import { relayTerminal } from '../runtime/pty.ts'; // steps 08-14's relay: ours raw, the container's window our size
 
 export interface OwnConsole {
   path: string; // for --console-socket
@@ -29,25 +30,4 @@ export function ownConsole(terminal: boolean, given: unknown, detach: unknown): 
       return relayTerminal(master);
     },
   };
-}
-
-function relayTerminal(master: number): Promise<void> {
-  const { ReadStream, WriteStream } = process.getBuiltinModule('node:tty');
-  const fromContainer = new ReadStream(master);
-  const toContainer = new WriteStream(master);
-  const stdin = process.stdin;
-  if (stdin.isTTY) stdin.setRawMode(true); // every key goes through: Ctrl-C is the container's
-  stdin.pipe(toContainer);
-  fromContainer.pipe(process.stdout, { end: false });
-  return new Promise((resolve) => {
-    // The container's end closes as its last process ends: the master then reads EIO.
-    const done = () => {
-      if (stdin.isTTY) stdin.setRawMode(false);
-      stdin.unpipe(toContainer);
-      stdin.pause();
-      resolve();
-    };
-    fromContainer.on('error', done);
-    fromContainer.on('end', done);
-  });
 }

@@ -3,7 +3,8 @@
 // `etc/x -> /etc` would make a mount on /etc/x land on the host's /etc: runc resolves each
 // component itself (its "securejoin"), an absolute link from the root filesystem's top,
 // `..` never above it. So does this.
-import { lstatSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { RuntimeError } from '../runtime/errors.ts';
 
 const MAX_LINKS = 40; // as the kernel's path walk: a loop ends here
@@ -31,4 +32,16 @@ export function inRoot(root: string, path: string): string {
     todo.unshift(...target.split('/').filter(Boolean));
   }
   return `${root}/${done.join('/')}`;
+}
+
+export function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/** What a mount is put on, made where missing: a file for a bind of a file, else a directory. */
+export function makeMountPoint(target: string, bindSource: string): void {
+  if (existsSync(target)) return;
+  const file = bindSource !== '' && existsSync(bindSource) && !isDirectory(bindSource);
+  mkdirSync(file ? dirname(target) : target, { recursive: true });
+  if (file) writeFileSync(target, '');
 }

@@ -8,8 +8,8 @@
 // which the container's terminal turns into SIGINT for its foreground job); what the
 // container writes comes out on our stdout. Its window size follows ours.
 import { constants, openSync } from 'node:fs';
-import tty from 'node:tty';
-import { ioctl, openPseudoTerminal, TIOCSWINSZ } from '../kernel/libc.ts';
+import type { ReadStream, WriteStream } from 'node:tty';
+import { openPseudoTerminal, setWindowSize } from '../kernel/libc.ts';
 import { atExit } from './exit.ts';
 import { inTerminalForeground } from './terminal.ts';
 
@@ -29,25 +29,35 @@ export function openContainerTerminal(): ContainerTerminal | undefined {
   const { master, slavePath } = openPseudoTerminal();
   // O_NOCTTY: it is the container's first process that makes it its controlling terminal.
   const slave = openSync(slavePath, constants.O_RDWR | constants.O_NOCTTY);
-  const stdout = process.stdout as tty.WriteStream;
-  const resize = () => {
-    const [columns, rows] = stdout.getWindowSize();
-    const winsize = Buffer.alloc(8); // struct winsize: rows, columns, and two unused sizes in pixels
-    winsize.writeUInt16LE(rows, 0);
-    winsize.writeUInt16LE(columns, 2);
-    ioctl(master, TIOCSWINSZ, winsize);
-  };
-  resize();
-  stdout.on('resize', resize); // our SIGWINCH
+  return { slave, drained: relayTerminal(master) };
+}
 
-  const input = process.stdin as tty.ReadStream;
-  input.setRawMode(true);
-  atExit(() => input.setRawMode(false));
+/**
+ * Relay the pseudo-terminal whose master is `master` to and from ours (also step 15's
+ * `run`, which receives the master from the container). Resolves once the container's
+ * end is closed everywhere and all it wrote is out.
+ */
+export function relayTerminal(master: number): Promise<void> {
+  const tty = process.getBuiltinModule('node:tty'); // loaded here: only a terminal's run needs it
+  const stdout = process.stdout as WriteStream;
+  const input = process.stdin as ReadStream;
+  if (stdout.isTTY) {
+    const resize = () => {
+      const [columns, rows] = stdout.getWindowSize();
+      setWindowSize(master, rows, columns);
+    };
+    resize();
+    stdout.on('resize', resize); // our SIGWINCH
+  }
+  if (input.isTTY) {
+    input.setRawMode(true);
+    atExit(() => input.setRawMode(false));
+  }
   const toContainer = new tty.WriteStream(master);
   input.on('data', (bytes) => toContainer.write(bytes));
   const fromContainer = new tty.ReadStream(master);
   fromContainer.on('data', (bytes) => stdout.write(bytes));
-  const drained = new Promise<void>((resolve) => {
+  return new Promise<void>((resolve) => {
     // EIO: the kernel's way to say that no process holds the container's end any more.
     fromContainer.on('error', () => {});
     fromContainer.on('close', () => {
@@ -55,5 +65,4 @@ export function openContainerTerminal(): ContainerTerminal | undefined {
       resolve();
     });
   });
-  return { slave, drained };
 }

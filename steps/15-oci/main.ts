@@ -8,11 +8,9 @@ import {
   constants,
   existsSync,
   fchownSync,
-  fstatSync,
   mkdirSync,
   openSync,
   readSync,
-  statSync,
   symlinkSync,
   unlinkSync,
   writeFileSync,
@@ -20,21 +18,22 @@ import {
 } from 'node:fs';
 import { flushCompileCache } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { writeFile } from '../../shared/kernel/files.ts';
+import { isOpen, writeFile } from '../../shared/kernel/files.ts';
 import { InterfaceRequest } from '../../shared/kernel/ifreq.ts';
 import * as libc from '../../shared/kernel/libc.ts';
 import { spawnInNamespaces } from '../../shared/kernel/namespaces.ts';
 import { sleep } from '../../shared/kernel/sleep.ts';
 import { applyResources, cgroupDirs, joinCgroup, makeCgroup, removeCgroup } from '../../shared/oci/cgroups.ts';
-import { ociMain, operands, type Values } from '../../shared/oci/cli.ts';
+import { BUNDLE_OPTIONS, EXEC_OPTIONS, ociMain, operands, type Values } from '../../shared/oci/cli.ts';
 import { type Config, type Mount, type Process, readConfig } from '../../shared/oci/config.ts';
 import { ownConsole } from '../../shared/oci/console.ts';
 import { runHooks } from '../../shared/oci/hooks.ts';
-import { inRoot } from '../../shared/oci/in-root.ts';
+import { inRoot, isDirectory, makeMountPoint } from '../../shared/oci/in-root.ts';
 import { MS_SLAVE, PROPAGATION, parseMountOptions, REMOUNT_FLAGS } from '../../shared/oci/mount-options.ts';
 import { capabilityNumbers, execProcess, lookPath, maskOf, rlimitNumber, withHome } from '../../shared/oci/process.ts';
 import { seccompProgram } from '../../shared/oci/seccomp.ts';
 import { Container, type Saved, startTimeOf } from '../../shared/oci/state.ts';
+import { awaitGo } from '../../shared/oci/sync.ts';
 import { spawnThroughUserNamespace, userNamespaceStage, writeIdMaps } from '../../shared/oci/userns.ts';
 import { OTHER_VERBS, VERSION, waitForExit } from '../../shared/oci/verbs.ts';
 import { RuntimeError } from '../../shared/runtime/errors.ts';
@@ -48,15 +47,6 @@ const NAMESPACES = {
   mount: libc.CLONE_NEWNS,
   cgroup: libc.CLONE_NEWCGROUP,
   user: libc.CLONE_NEWUSER,
-};
-const BUNDLE_OPTIONS = {
-  bundle: { value: true, short: 'b' },
-  config: { value: true },
-  'pid-file': { value: true },
-  'console-socket': { value: true },
-  'preserve-fds': { value: true },
-  'no-pivot': {},
-  'no-new-keyring': {},
 };
 
 // The children that start the container's process through a user namespace: they say its PID.
@@ -76,7 +66,7 @@ ociMain(
       run: (ids, values, { root }) => run(operands(ids, 1)[0]!, values, root),
     },
     exec: {
-      options: EXEC_OPTIONS(),
+      options: EXEC_OPTIONS,
       operands: '<container-id> [command...]',
       run: (words, values, { root }) => exec(operands(words, 1, true), values, root),
     },
@@ -487,7 +477,7 @@ function maskProc(masked: string[], readOnly: string[]): void {
 /** Step 15: the pty runc makes: in the container's devpts, its master sent to the engine (SCM_RIGHTS). */
 function takeTerminal(consoleSocket: number, spec: Process): void {
   const { master, slavePath } = libc.openPseudoTerminal(); // /dev/ptmx: the container's own devpts
-  if (spec.consoleSize) libc.ioctl(master, libc.TIOCSWINSZ, winsize(spec.consoleSize));
+  if (spec.consoleSize) libc.setWindowSize(master, spec.consoleSize.height, spec.consoleSize.width);
   libc.sendFd(consoleSocket, master, slavePath);
   libc.close(master);
   const slave = openSync(slavePath, 'r+');
@@ -538,63 +528,4 @@ function handOver(program: string, spec: Process): never {
     writeSync(2, `${(error as Error).message}\n`);
     process.exit(127);
   }
-}
-
-// Small helpers of the container side.
-/** The runtime's "go", and the settings on its line (JSON); nothing else comes before we answer. */
-function awaitGo<T>(sync: number): T {
-  const chunks: Buffer[] = [];
-  for (let chunk = Buffer.alloc(65536), n = readSync(sync, chunk); ; chunk = Buffer.alloc(65536), n = readSync(sync, chunk)) {
-    if (n === 0) process.exit(1); // the runtime went away: nothing to do
-    chunks.push(chunk.subarray(0, n));
-    if (chunk[n - 1] === 0x0a) break;
-  }
-  const line = Buffer.concat(chunks).toString();
-  return JSON.parse(line.slice('go '.length));
-}
-
-/** struct winsize: rows, columns (and pixels, unused). */
-function winsize({ height, width }: { height: number; width: number }): Buffer {
-  const buffer = Buffer.alloc(8);
-  buffer.writeUInt16LE(height, 0);
-  buffer.writeUInt16LE(width, 2);
-  return buffer;
-}
-
-function isOpen(fd: number): boolean {
-  try {
-    return fstatSync(fd) !== undefined;
-  } catch {
-    return false;
-  }
-}
-
-function isDirectory(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
-}
-
-function makeMountPoint(target: string, bindSource: string): void {
-  if (existsSync(target)) return;
-  const file = bindSource !== '' && existsSync(bindSource) && !isDirectory(bindSource);
-  mkdirSync(file ? dirname(target) : target, { recursive: true });
-  if (file) writeFileSync(target, '');
-}
-
-function EXEC_OPTIONS() {
-  return {
-    process: { value: true, short: 'p' },
-    'console-socket': { value: true },
-    tty: { short: 't' },
-    detach: { short: 'd' },
-    'pid-file': { value: true },
-    cwd: { value: true },
-    env: { value: true, short: 'e', repeats: true },
-    user: { value: true, short: 'u' },
-    'additional-gids': { value: true, short: 'g', repeats: true },
-    cap: { value: true, short: 'c', repeats: true },
-    'no-new-privs': {},
-    'preserve-fds': { value: true },
-    'process-label': { value: true },
-    apparmor: { value: true },
-  };
 }

@@ -74,6 +74,7 @@ describe.concurrent(`step ${STEP}: the runtime by hand`, () => {
       bundle "$SANDBOX_DIR/s" '(c) => { c.process.args = "sh"; }'
       echo "schema=$(cd "$SANDBOX_DIR/s" && said rt run r4)"
       echo "usage=$(said rt frobnicate)"
+      echo "pidfile=$(cd "$SANDBOX_DIR/b" && said rt create --pid-file /nonexistent/dir/pid r5)"
       echo "left=$(rt list -q | wc -l) cgroups=$(( $(cgroup_dirs b) + $(cgroup_dirs k) + $(cgroup_dirs n) + $(cgroup_dirs s) ))"`);
     expect(value(outcome, 'status'), outcome.stderr).toBe('7');
     expect(value(outcome, 'out')).toBe('out err=err');
@@ -81,6 +82,8 @@ describe.concurrent(`step ${STEP}: the runtime by hand`, () => {
     expect(value(outcome, 'missing')).toBe('exec: "no-such-program": executable file not found in $PATH 1');
     expect(value(outcome, 'schema')).toBe('config.json: /process/args: must be array 1');
     expect(value(outcome, 'usage')).toMatch(/^unknown command frobnicate: one of create, start, run, .* 2$/);
+    // a failure after the container's process started: one line, and it and its cgroup gone
+    expect(value(outcome, 'pidfile')).toBe("ENOENT: no such file or directory, open '/nonexistent/dir/pid' 1");
     expect(value(outcome, 'left')).toBe('0 cgroups=0');
   });
 });
