@@ -22,7 +22,8 @@ export interface Saved {
   configFile: string;
 }
 
-export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+// No "creating": as runc's, state.json is written once the container is created; until then it does not exist.
+export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
 // An ID is a file name here: nothing that could climb out of the root.
 const VALID_ID = /^[\w+\-.]+$/;

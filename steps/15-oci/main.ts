@@ -97,7 +97,6 @@ async function create(id: string, values: Values, root: string, keepChild = fals
     cgroupDirs: cgroup,
     configFile: resolve(bundle, (values.config as string) || 'config.json'),
   };
-  container.save(saved); // "creating": what the container's first process reads its settings from
   let child: ChildProcess | undefined;
   try {
     // The exec fifo: its first process opens it to write, and the kernel holds it there until
@@ -114,7 +113,7 @@ async function create(id: string, values: Values, root: string, keepChild = fals
     // The limits last, once our Node is ready: it runs a dozen threads, each counted by
     // pids.max, and a limit of 5 would stop it starting. The command that replaces it has one.
     applyResources(cgroup, config.linux?.resources, config.linux?.devices);
-    container.save({ ...saved, pid, startTime: startTimeOf(pid) });
+    container.save({ ...saved, pid, startTime: startTimeOf(pid) }); // from now on `state` sees it: "created"
     const oomScoreAdj = config.process?.oomScoreAdj;
     if (oomScoreAdj !== undefined) writeFile(`/proc/${pid}/oom_score_adj`, `${oomScoreAdj}`); // inherited by the command
     for (const kind of ['createRuntime', 'prestart'] as const)

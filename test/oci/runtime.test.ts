@@ -46,7 +46,14 @@ describe.concurrent(`step ${STEP}: the runtime by hand`, () => {
       echo "stopped=$(rt state demo | grep -o '"status": "[a-z]*"')"
       rt delete demo; echo "delete=$? cgroups=$(cgroup_dirs b) state=$(rt list -q | wc -l)"
       echo "unknown=$(said rt state demo)"
-      echo "forced=$(said rt delete -f demo)"`);
+      echo "forced=$(said rt delete -f demo)"
+      # asked while create is still at work: not there yet, then "created" (crun's suite starts it then)
+      bundle "$SANDBOX_DIR/e" '(c) => { c.process.args = ["sleep", "100"]; }'
+      (cd "$SANDBOX_DIR/e" && rt create early) & creating=$!
+      first=
+      while [ -z "$first" ] && kill -0 $creating 2>/dev/null; do first=$(rt state early 2>/dev/null | grep -o '"status": "[a-z]*"'); done
+      wait $creating; echo "early=$? first=${'$'}{first:-$(rt state early | grep -o '"status": "[a-z]*"')}"
+      rt delete -f early; echo "early_left=$(cgroup_dirs e)"`);
     expect(value(outcome, 'create'), outcome.stderr).toBe('0');
     expect(value(outcome, 'created')).toBe('"status": "created"');
     expect(value(outcome, 'again')).toBe('container with id demo already exists 1');
@@ -56,6 +63,8 @@ describe.concurrent(`step ${STEP}: the runtime by hand`, () => {
     expect(value(outcome, 'delete')).toBe('0 cgroups=0 state=0');
     expect(value(outcome, 'unknown')).toBe('container demo does not exist 1'); // containerd's shim looks for "does not exist"
     expect(value(outcome, 'forced')).toBe('0'); // and nothing said: as runc
+    expect(value(outcome, 'early')).toBe('0 first="status": "created"');
+    expect(value(outcome, 'early_left')).toBe('0');
   });
 
   it('run: the exit status, 128+N for a signal; stdout and stderr apart; bad input in one line', async () => {
