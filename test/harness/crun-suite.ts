@@ -183,7 +183,7 @@ export async function runCrunSuite(runtime: string, { files = suiteFiles(), budg
     ...(runId ? { [RUN_MARKER]: runId } : {}),
   };
   const namespaces = ['--uts', '--mount', '--pid', '--ipc', '--net', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private'];
-  const before = [...cgroupDirs('frozen'), ...cgroupDirs(DEFAULT_CGROUP_PARENT)];
+  const before = cgroupDirs('frozen');
   const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
     const sandbox = spawn('unshare', [...namespaces, 'bash', '-c', SANDBOX], {
       env,
@@ -205,12 +205,14 @@ export async function runCrunSuite(runtime: string, { files = suiteFiles(), budg
     ...made(cgroupDirs('frozen')),
     ...cgroupDirs(cgroupParent),
   ]);
-  // DEFAULT_CGROUP_PARENT itself, if this run made it (it stays while another run's cgroups are in it)
-  for (const dir of made(cgroupDirs(DEFAULT_CGROUP_PARENT))) {
+  // DEFAULT_CGROUP_PARENT itself, where empty, as a runtime does (and the other harnesses).
+  // Not only "if this run made it": with crun's run and ours at once, the one that made it
+  // may end first, find the other's cgroups in it, and leave it to one that thinks it is not its own.
+  for (const dir of cgroupDirs(DEFAULT_CGROUP_PARENT)) {
     try {
       rmdirSync(dir);
     } catch {
-      // not empty: another's
+      // in use: another run's, or another sandbox's, which removes it in its turn
     }
   }
   return { runtime, ...parsed, leftovers, stderr };
