@@ -141,6 +141,8 @@ export const PR_CAP_AMBIENT_RAISE = 2;
 export const SECCOMP_SET_MODE_FILTER = 1;
 const MFD_CLOEXEC = 1;
 export const SECCOMP_FILTER_FLAG_TSYNC = 1; // every thread of the process, not the caller alone
+const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8; // and a descriptor where the kernel's questions (SCMP_ACT_NOTIFY) come
+const SECCOMP_FILTER_FLAG_TSYNC_ESRCH = 16; // with TSYNC: a thread that cannot take it is ESRCH, not its ID (the fd is the answer)
 const SYS_SECCOMP: Record<string, number> = { x64: 317, arm64: 277 };
 const SYS_KEYCTL: Record<string, number> = { x64: 250, arm64: 219 }; // keyctl(2): glibc has no wrapper either
 const KEYCTL_JOIN_SESSION_KEYRING = 1;
@@ -292,6 +294,22 @@ export function seccomp(operation: number, flags: number, program: Buffer): void
   const fprog = { len: program.length / 8, filter: program };
   const result = check('seccomp', Number(c.syscall(nr, 'unsigned int', operation, 'unsigned int', flags, 'sock_fprog *', fprog)));
   if (result > 0) throw new SyscallError(`seccomp (thread ${result} could not take the filter)`, constants.errno.ESRCH, 'No such process');
+}
+
+/**
+ * seccomp(2) with a listener: the filter installed on every thread, and the descriptor
+ * returned on which the kernel asks, for each syscall the filter answers SCMP_ACT_NOTIFY,
+ * what it should return. The syscall waits until a process holding it replies.
+ */
+export function seccompWithListener(program: Buffer): number {
+  const nr = SYS_SECCOMP[process.arch];
+  if (nr === undefined) throw new SyscallError('seccomp', constants.errno.ENOSYS, `not on ${process.arch} here`);
+  const flags = SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH | SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  const fprog = { len: program.length / 8, filter: program };
+  return check(
+    'seccomp (new listener)',
+    Number(c.syscall(nr, 'unsigned int', SECCOMP_SET_MODE_FILTER, 'unsigned int', flags, 'sock_fprog *', fprog)),
+  );
 }
 
 /**

@@ -14,6 +14,7 @@ export const ACT_KILL_PROCESS = 0x80000000;
 export const ACT_KILL_THREAD = 0x00000000;
 export const ACT_TRAP = 0x00030000;
 export const ACT_LOG = 0x7ffc0000;
+export const ACT_NOTIFY = 0x7fc00000; // the kernel asks a process (through a seccomp listener) what to return
 export const ACT_ALLOW = 0x7fff0000;
 export const ACT_ERRNO = (errno: number) => (0x00050000 | (errno & 0xffff)) >>> 0;
 export const ACT_TRACE = (message: number) => (0x7ff00000 | (message & 0xffff)) >>> 0;

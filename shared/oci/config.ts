@@ -80,7 +80,8 @@ export interface Seccomp {
   defaultErrnoRet?: number;
   architectures?: string[];
   flags?: string[];
-  listenerPath?: string;
+  listenerPath?: string; // an engine's agent, which answers SCMP_ACT_NOTIFY: it gets the listener's descriptor
+  listenerMetadata?: string; // passed on to it as it is
   syscalls?: {
     names: string[];
     action: string;
@@ -163,7 +164,6 @@ const REFUSED: [string, (c: Config) => unknown][] = [
   ['linux.intelRdt', (c) => c.linux?.intelRdt],
   ['linux.resources.network', (c) => c.linux?.resources?.network],
   ['linux.personality', (c) => c.linux?.personality],
-  ['linux.seccomp.listenerPath', (c) => c.linux?.seccomp?.listenerPath],
   ['process.apparmorProfile', (c) => c.process?.apparmorProfile],
   ['process.selinuxLabel', (c) => c.process?.selinuxLabel],
 ];

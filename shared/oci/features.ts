@@ -22,12 +22,12 @@ export function features(mountOptions: readonly string[] = MOUNT_OPTIONS): objec
     hooks: ['prestart', 'createRuntime', 'poststart', 'poststop'], // those run on the host (shared/oci/hooks.ts)
     mountOptions: [...mountOptions].sort(),
     linux: {
-      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts'], // not user: refused (config.ts says why),
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
       capabilities: [...ALL_CAPABILITIES], // the kernel's order, as runc lists them
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false }, // cgroupfs only: no systemd scopes
       seccomp: {
         enabled: true,
-        // shared/security/seccomp.ts's: not SCMP_ACT_NOTIFY (nothing would answer the kernel).
+        // shared/security/seccomp.ts's; SCMP_ACT_NOTIFY only with a listenerPath (an agent answers the kernel)
         actions: [
           'SCMP_ACT_ALLOW',
           'SCMP_ACT_ERRNO',
@@ -35,6 +35,7 @@ export function features(mountOptions: readonly string[] = MOUNT_OPTIONS): objec
           'SCMP_ACT_KILL_PROCESS',
           'SCMP_ACT_KILL_THREAD',
           'SCMP_ACT_LOG',
+          'SCMP_ACT_NOTIFY',
           'SCMP_ACT_TRACE',
           'SCMP_ACT_TRAP',
         ],

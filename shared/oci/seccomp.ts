@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Profile } from '../security/seccomp.ts';
 import type { Seccomp } from './config.ts';
+import type { Saved } from './state.ts';
 
 // Loaded only to build a program not built before: it loads libseccomp (~18 ms of a start).
 const builder = () => createRequire(import.meta.url)('../security/seccomp.ts') as typeof import('../security/seccomp.ts');
@@ -32,6 +33,7 @@ export function seccompProgram(seccomp: Seccomp | undefined, cacheDir: string): 
       ...rule,
       args: rule.args?.map((arg) => ({ ...arg, value: BigInt(arg.value), valueTwo: BigInt(arg.valueTwo ?? 0) })),
     })),
+    listener: Boolean(seccomp.listenerPath),
   };
   const { bpfProgram, buildFilter, releaseFilter } = builder();
   const filter = buildFilter(profile);
@@ -46,4 +48,31 @@ export function seccompProgram(seccomp: Seccomp | undefined, cacheDir: string): 
   } finally {
     releaseFilter(filter);
   }
+}
+
+/** The engine's seccomp agent: our socket connected to its listenerPath, and what it gets. */
+export interface Agent {
+  socket: number;
+  message: string;
+}
+
+/**
+ * What the seccomp agent at listenerPath gets with the listener's descriptor: the spec's
+ * "container process state" (the spec's example, and crun, say ociVersion 0.2.0), as JSON.
+ */
+export function listenerMessage(
+  saved: Saved,
+  seccomp: Seccomp | undefined,
+  pid: number,
+  status: 'creating' | 'running',
+): string | undefined {
+  if (!seccomp?.listenerPath) return undefined;
+  const { id, bundle, annotations } = saved;
+  return JSON.stringify({
+    ociVersion: '0.2.0',
+    fds: ['seccompFd'],
+    pid,
+    metadata: seccomp.listenerMetadata ?? '',
+    state: { ociVersion: saved.ociVersion, id, status, pid, bundle, annotations },
+  });
 }

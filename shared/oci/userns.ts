@@ -15,13 +15,14 @@ import { spawnInNamespaces } from '../kernel/namespaces.ts';
 import { compileCacheEnv } from '../runtime/compile-cache.ts';
 import { KEEP_PATHS, PROJECT_DIR, throughProjectDir } from '../runtime/project-dir.ts';
 import type { Config } from './config.ts';
+import { RUNTIME_FDS } from './sync.ts';
 
 interface Plan {
   node?: string; // Node, as the helper names it (set here)
   args: string[]; // the process to start, from inside: [main.ts, '--', 'init', dir]
   fresh: number; // the namespaces to make (CLONE_NEW* flags)
   join: { flag: number; path: string }[]; // and to join
-  fds: number; // descriptors to pass on: 0 to fds - 1 (the last three the runtime's)
+  fds: number; // descriptors to pass on: 0 to fds - 1 (the last RUNTIME_FDS the runtime's)
   stay: boolean; // wait for it, and end as it ends
   detached: boolean; // a session of its own (a terminal's)
 }
@@ -32,7 +33,7 @@ interface Plan {
  * With a new one, the runtime writes the maps, then "maps" on the sync descriptor.
  */
 export function spawnThroughUserNamespace(path: string | undefined, plan: Plan, options: SpawnOptions, config: Config): ChildProcess {
-  const sync = plan.fds - 3;
+  const sync = plan.fds - RUNTIME_FDS;
   // Root in the namespace is this user on the host: the helper runs as it, and so makes the
   // namespace as it, and its Node is root there once the maps say so. (As step 08: its
   // files named through the project directory, which it may not walk to from /.)
@@ -96,7 +97,7 @@ export function userNamespaceStage(): void {
     { stdio, env, detached: plan.detached },
     { join: plan.join, stay: true },
   );
-  writeSync(plan.fds - 3, `pid ${child.pid}\n`); // its PID as the host sees it: we are in the host's PID namespace
+  writeSync(plan.fds - RUNTIME_FDS, `pid ${child.pid}\n`); // its PID as the host sees it: we are in the host's PID namespace
   if (!plan.stay) process.exit(0);
   child.on('exit', (code, signal) => process.exit(code ?? 128 + constants.signals[signal!]));
 }

@@ -26,6 +26,7 @@ export interface Profile {
   defaultErrno?: string; // podman's: the same, by name ("ENOSYS")
   archMap?: { architecture: string; subArchitectures: string[] | null }[];
   syscalls: SyscallRule[];
+  listener?: boolean; // OCI's listenerPath: an engine's agent answers SCMP_ACT_NOTIFY
 }
 
 /** One entry of `syscalls`: an action for these names, maybe on conditions. */
@@ -176,8 +177,11 @@ export function buildFilter(
   profile: Profile,
   { keep = new Set<string>(), compat = false }: { keep?: ReadonlySet<string>; compat?: boolean } = {},
 ): Filter {
-  const defaultAction = actionOf(profile.defaultAction, profile.defaultErrnoRet, profile.defaultErrno, profile.path);
-  const actions = profile.syscalls.map((rule, i) => actionOf(rule.action, rule.errnoRet, rule.errno, `${profile.path}: syscalls[${i}]`));
+  const notify = profile.listener === true;
+  const defaultAction = actionOf(profile.defaultAction, profile.defaultErrnoRet, profile.defaultErrno, profile.path, notify);
+  const actions = profile.syscalls.map((rule, i) =>
+    actionOf(rule.action, rule.errnoRet, rule.errno, `${profile.path}: syscalls[${i}]`, notify),
+  );
   const context = libseccomp.init(defaultAction);
   try {
     const arches = addArchitectures(context, profile, compat);
@@ -309,7 +313,7 @@ function whyNot({ includes: inc = {}, excludes: exc = {} }: SyscallRule, here: {
 }
 
 /** A profile's action ("SCMP_ACT_ERRNO" and its errno) as libseccomp's number. */
-function actionOf(action: string, errnoRet: number | undefined, errno: string | undefined, where: string): number {
+function actionOf(action: string, errnoRet: number | undefined, errno: string | undefined, where: string, notify = false): number {
   const number = errnoRet ?? (errno ? constants.errno[errno as keyof typeof constants.errno] : undefined) ?? constants.errno.EPERM;
   switch (action) {
     case 'SCMP_ACT_ALLOW':
@@ -328,7 +332,8 @@ function actionOf(action: string, errnoRet: number | undefined, errno: string | 
     case 'SCMP_ACT_KILL_PROCESS':
       return libseccomp.ACT_KILL_PROCESS;
     case 'SCMP_ACT_NOTIFY':
-      throw new RuntimeError(`${where}: SCMP_ACT_NOTIFY needs a process that answers for the kernel: this runtime has none`);
+      if (notify) return libseccomp.ACT_NOTIFY;
+      throw new RuntimeError(`${where}: SCMP_ACT_NOTIFY needs a process that answers for the kernel (OCI's listenerPath): none here`);
     default:
       throw new RuntimeError(`${where}: ${JSON.stringify(action)} is no action (SCMP_ACT_ALLOW, SCMP_ACT_ERRNO...)`);
   }

@@ -31,9 +31,9 @@ import { runHooks } from '../../shared/oci/hooks.ts';
 import { inRoot, isDirectory, makeMountPoint } from '../../shared/oci/in-root.ts';
 import { MS_SLAVE, PROPAGATION, parseMountOptions, REMOUNT_FLAGS } from '../../shared/oci/mount-options.ts';
 import { capabilityNumbers, execProcess, lookPath, maskOf, rlimitNumber, withHome } from '../../shared/oci/process.ts';
-import { seccompProgram } from '../../shared/oci/seccomp.ts';
+import { type Agent, listenerMessage, seccompProgram } from '../../shared/oci/seccomp.ts';
 import { Container, type Saved, startTimeOf } from '../../shared/oci/state.ts';
-import { awaitGo } from '../../shared/oci/sync.ts';
+import { awaitGo, RUNTIME_FDS, type Settings } from '../../shared/oci/sync.ts';
 import { spawnThroughUserNamespace, userNamespaceStage, writeIdMaps } from '../../shared/oci/userns.ts';
 import { OTHER_VERBS, VERSION, waitForExit } from '../../shared/oci/verbs.ts';
 import { RuntimeError } from '../../shared/runtime/errors.ts';
@@ -109,7 +109,9 @@ async function create(id: string, values: Values, root: string, keepChild = fals
     // its settings go with "go"; then its answer: ready, or why not.
     const filters = seccompProgram(config.linux?.seccomp, join(root, 'seccomp'));
     const keyring = values['no-new-keyring'] ? '' : `_ses.${id}`; // runc's name for it
-    const pid = await handshake(child, (pid) => joinCgroup(cgroup, pid), { saved, config, filters, keyring }, config);
+    const listener = (pid: number) => listenerMessage(saved, config.linux?.seccomp, pid, 'creating');
+    const settings = (pid: number) => ({ saved, config, filters, keyring, listener: listener(pid) });
+    const pid = await handshake(child, (pid) => joinCgroup(cgroup, pid), settings, config);
     // The limits last, once our Node is ready: it runs a dozen threads, each counted by
     // pids.max, and a limit of 5 would stop it starting. The command that replaces it has one.
     applyResources(cgroup, config.linux?.resources, config.linux?.devices);
@@ -142,8 +144,9 @@ function startInit(config: Config, container: Container, values: Values, keepChi
   const preserved = Number(values['preserve-fds'] ?? 0) + (Number(process.env.LISTEN_FDS) || 0);
   const fifo = libc.open(container.fifo, libc.O_PATH | libc.O_CLOEXEC);
   const consoleSocket = values['console-socket'] ? libc.connectUnix(values['console-socket'] as string) : 'ignore';
+  const agent = config.linux?.seccomp?.listenerPath ? libc.connectUnix(config.linux.seccomp.listenerPath) : 'ignore';
   const passed = Array.from({ length: preserved }, (_, i) => (isOpen(3 + i) ? 3 + i : 'ignore'));
-  const stdio = [0, 1, 2, ...passed, 'pipe', fifo, consoleSocket] as const;
+  const stdio = [0, 1, 2, ...passed, 'pipe', fifo, consoleSocket, agent] as const;
   const args = [import.meta.filename, '--', 'init'];
   const options: SpawnOptions = {
     stdio: [...stdio],
@@ -176,7 +179,7 @@ function startInit(config: Config, container: Container, values: Values, keepChi
     : spawnInNamespaces(process.execPath, args, fresh, options, { join });
   if (user) throughUserNamespace.add(child);
   libc.close(fifo);
-  if (typeof consoleSocket === 'number') libc.close(consoleSocket);
+  for (const fd of [consoleSocket, agent]) if (typeof fd === 'number') libc.close(fd);
   return child;
 }
 
@@ -185,13 +188,18 @@ function startInit(config: Config, container: Container, values: Values, keepChi
  * resolve with its PID when it is ready. Through a user namespace, its PID comes first,
  * from the Node that started it ("pid N"); else it is our child's.
  */
-function handshake(child: ChildProcess, placed: (pid: number) => void, settings: object, config?: Config): Promise<number> {
-  const sync = child.stdio[3 + (child.stdio.length - 6)]!;
+function handshake(
+  child: ChildProcess,
+  placed: (pid: number) => void,
+  settings: (pid: number) => object,
+  config?: Config,
+): Promise<number> {
+  const sync = child.stdio[child.stdio.length - RUNTIME_FDS]!;
   let pid = 0;
   const go = (found: number) => {
     pid = found;
     placed(pid);
-    (sync as NodeJS.WritableStream).write(`go ${JSON.stringify(settings)}\n`);
+    (sync as NodeJS.WritableStream).write(`go ${JSON.stringify(settings(pid))}\n`);
   };
   return new Promise((resolve, reject) => {
     let answer = '';
@@ -266,9 +274,9 @@ async function run(id: string, values: Values, root: string): Promise<number> {
 
 /** Inside, as its first process: the container set up from config.json, then the command. */
 function init(): void {
-  const [sync, fifo, consoleSocket] = [0, 1, 2].map((i) => Number(process.env.CFS_FDS) + i) as [number, number, number];
+  const [sync, fifo, consoleSocket, agent] = [0, 1, 2, 3].map((i) => Number(process.env.CFS_FDS) + i) as [number, number, number, number];
   // Its settings come with "go", through the sync socket: in a user namespace, we may not read the state directory.
-  const { saved, config, filters, keyring }: { saved: Saved; config: Config; filters: string[]; keyring: string } = awaitGo(sync);
+  const { saved, config, filters, keyring, listener }: Settings = awaitGo(sync);
   const spec = config.process!;
   let program: string;
   try {
@@ -302,7 +310,7 @@ function init(): void {
     process.exit(1);
   }
   waitForStart(fifo);
-  dropPrivileges(spec, filters);
+  dropPrivileges(spec, filters, listener ? { socket: agent, message: listener } : undefined);
   handOver(program, spec);
 }
 
@@ -318,9 +326,10 @@ async function exec([id, ...command]: string[], values: Values, root: string): P
     .filter((ns) => ns.type !== 'mount' && ns.type !== 'user') // the user namespace: shared/oci/userns.ts
     .map((ns) => ({ flag: NAMESPACES[ns.type], path: `/proc/${saved.pid}/ns/${ns.type === 'network' ? 'net' : ns.type}` }));
   const consoleSocket = values['console-socket'] ? libc.connectUnix(values['console-socket'] as string) : 'ignore';
+  const agent = config.linux?.seccomp?.listenerPath ? libc.connectUnix(config.linux.seccomp.listenerPath) : 'ignore';
   const args = [import.meta.filename, '--', 'exec-init', `${saved.pid}`];
   const options: SpawnOptions = {
-    stdio: [0, 1, 2, 'pipe', 'ignore', consoleSocket],
+    stdio: [0, 1, 2, 'pipe', 'ignore', consoleSocket, agent],
     env: { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE, CFS_FDS: '3' },
     detached: spec.terminal === true,
   };
@@ -328,15 +337,20 @@ async function exec([id, ...command]: string[], values: Values, root: string): P
   const child = user
     ? spawnThroughUserNamespace(
         `/proc/${saved.pid}/ns/user`,
-        { args, fresh: 0, join: joined, fds: 6, stay: !values.detach, detached: spec.terminal === true },
+        { args, fresh: 0, join: joined, fds: 7, stay: !values.detach, detached: spec.terminal === true },
         options,
         config,
       )
     : spawnInNamespaces(process.execPath, args, 0, options, { join: joined });
   if (user) throughUserNamespace.add(child);
-  if (typeof consoleSocket === 'number') libc.close(consoleSocket);
+  for (const fd of [consoleSocket, agent]) if (typeof fd === 'number') libc.close(fd);
   const filters = seccompProgram(config.linux?.seccomp, join(root, 'seccomp'));
-  const pid = await handshake(child, (pid) => joinCgroup(saved.cgroupDirs, pid), { spec, filters });
+  const listener = (pid: number) => listenerMessage(saved, config.linux?.seccomp, pid, 'running');
+  const pid = await handshake(
+    child,
+    (pid) => joinCgroup(saved.cgroupDirs, pid),
+    (pid) => ({ spec, filters, listener: listener(pid) }),
+  );
   if (values['pid-file']) writeFileSync(values['pid-file'] as string, `${pid}`);
   if (values.detach) {
     child.unref();
@@ -348,7 +362,7 @@ async function exec([id, ...command]: string[], values: Values, root: string): P
 /** Inside, for `exec`: into the container's mount namespace (its root), as it, then the command. */
 function execInit(pid: number): void {
   const sync = Number(process.env.CFS_FDS);
-  const { spec, filters }: { spec: Process; filters: string[] } = awaitGo(sync);
+  const { spec, filters, listener }: Pick<Settings, 'filters' | 'listener'> & { spec: Process } = awaitGo(sync);
   let program: string;
   try {
     const mnt = openSync(`/proc/${pid}/ns/mnt`, 'r');
@@ -364,7 +378,7 @@ function execInit(pid: number): void {
     writeSync(sync, `${(error as Error).message}\n`);
     process.exit(1);
   }
-  dropPrivileges(spec, filters);
+  dropPrivileges(spec, filters, listener ? { socket: sync + 3, message: listener } : undefined);
   handOver(program, spec);
 }
 
@@ -495,12 +509,20 @@ function waitForStart(fifo: number): void {
 }
 
 /** Step 14, changed: all five capability sets, the user, no new privileges, the filter, from config.json. */
-function dropPrivileges({ user, capabilities: caps = {}, noNewPrivileges }: Process, filters: string[]): void {
+function dropPrivileges({ user, capabilities: caps = {}, noNewPrivileges }: Process, filters: string[], agent?: Agent): void {
   const bounding = maskOf(caps.bounding);
   for (const cap of capabilityNumbers()) if (!(bounding & (1n << BigInt(cap)))) libc.prctl(libc.PR_CAPBSET_DROP, cap);
   // Without no_new_privs, only CAP_SYS_ADMIN may install a filter: now, while we have it.
   const install = () => {
-    for (const f of filters) libc.seccomp(libc.SECCOMP_SET_MODE_FILTER, libc.SECCOMP_FILTER_FLAG_TSYNC, Buffer.from(f, 'base64'));
+    for (const f of filters) {
+      if (!agent) libc.seccomp(libc.SECCOMP_SET_MODE_FILTER, libc.SECCOMP_FILTER_FLAG_TSYNC, Buffer.from(f, 'base64'));
+      else {
+        // seccomp notify: the engine's agent gets the listener, and answers for the kernel
+        const listener = libc.seccompWithListener(Buffer.from(f, 'base64'));
+        libc.sendFd(agent.socket, listener, agent.message);
+        libc.close(listener); // the agent has its own now: not the command's to keep
+      }
+    }
   };
   if (!noNewPrivileges) install();
   libc.prctl(libc.PR_SET_KEEPCAPS, 1); // setuid away from root would empty the permitted set

@@ -2,7 +2,7 @@
 // sandbox copies, and check afterwards that the machine is exactly as it was.
 import type { TestProject } from 'vitest/node';
 import { buildBaseRootfs, removeBaseRootfs } from './base-rootfs.ts';
-import { differences, snapshotMachine } from './machine.ts';
+import { differences, removeCommonCgroupParent, snapshotMachine } from './machine.ts';
 import { RUN_MARKER } from './sandbox.ts';
 
 declare module 'vitest' {
@@ -25,6 +25,7 @@ export default function setup(project: TestProject) {
 
   return () => {
     removeBaseRootfs(baseRootfs);
+    removeCommonCgroupParent(before);
     const changed = differences(before, snapshotMachine(marker));
     if (changed.length > 0) {
       // A throw here is only logged by vitest: fail the run explicitly.

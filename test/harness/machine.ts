@@ -1,6 +1,6 @@
 // What the test suite must leave exactly as it found it on the real machine.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { readMounts } from '../../shared/kernel/mountinfo.ts';
 import { DEFAULT_CGROUP_PARENT as CGROUP_PARENT } from '../../shared/runtime/config.ts';
 
@@ -44,6 +44,23 @@ function containerCgroups(): string[] {
       return []; // no container cgroup in this tree
     }
   });
+}
+
+/**
+ * The tests' common cgroup parent (<tree>/container-from-scratch), in every tree where the
+ * snapshot `before` had none: removed where empty, once every test is done. Each sandbox
+ * removes its own cgroups, but not this parent, which another's may be in at the time; a
+ * runtime removes its container's cgroup only. Nothing runs any more: no race.
+ */
+export function removeCommonCgroupParent(before: Snapshot): void {
+  const had = new Set(before['cgroups made by the tests']);
+  for (const dir of containerCgroups().filter((dir) => dir.endsWith(`/${CGROUP_PARENT}`) && !had.has(dir))) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // not empty: a test left a cgroup in it, which the check that follows reports
+    }
+  }
 }
 
 /**

@@ -23,7 +23,6 @@ const NOT_YET: Record<string, string> = {
     'a bind source under a directory the mapped root may not search (EACCES): crun opens it before entering the user namespace',
   'test_mounts:mount-idmapped-mounts-symlink':
     'the same bind mount as mount-userns-bind-mount (EACCES), then an idmapped mount (not implemented)',
-  'test_seccomp:seccomp-listener': 'linux.seccomp.listenerPath: "not implemented by this runtime"',
   'test_start:start': "create, start; then reads crun's own state file <root>/<id>/status (external_descriptors)",
   'test_start:sd-notify': 'skipped: --version has no "+SYSTEMD" line (NOTIFY_SOCKET passed into the container)',
   'test_start:sd-notify-file': 'skipped: --version has no "+SYSTEMD" line (NOTIFY_SOCKET passed into the container)',

@@ -97,6 +97,34 @@ describe.concurrent(`step ${STEP}: the runtime by hand`, () => {
   });
 });
 
+// seccomp notify: an engine's agent (test/fixtures/seccomp-agent.py) at listenerPath gets
+// the filter's listener with the process state, and answers for the kernel.
+describe.concurrent(`step ${STEP}: seccomp notify`, () => {
+  it('the agent gets the listener and the state; mkdir, notified, fails as the agent says', async () => {
+    const outcome = await sandbox(String.raw`
+      : >"$SANDBOX_DIR/agent.out"
+      python3 -u "$REPO/test/fixtures/seccomp-agent.py" "$SANDBOX_DIR/agent.sock" 30 >>"$SANDBOX_DIR/agent.out" & agent=$!
+      wait_until "the agent to listen" grep -q listening "$SANDBOX_DIR/agent.out"
+      bundle "$SANDBOX_DIR/n" '(c) => {
+        c.process.args = ["sh", "-c", "mkdir /made; echo mkdir=$?; [ -d /made ] || echo absent=yes"];
+        c.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", listenerPath: "'"$SANDBOX_DIR"'/agent.sock",
+          listenerMetadata: "course", syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY" }] };
+      }'
+      (cd "$SANDBOX_DIR/n" && rt run notified 2>&1); echo "status=$?"
+      wait $agent; echo "agent=$?"; cat "$SANDBOX_DIR/agent.out"`);
+    expect(value(outcome, 'status'), outcome.stderr).toBe('0');
+    expect(outcome.stdout).toContain("mkdir: can't create directory '/made': Read-only file system"); // errno 30, the agent's
+    expect(value(outcome, 'mkdir')).toBe('1');
+    expect(value(outcome, 'absent')).toBe('yes');
+    expect(value(outcome, 'agent')).toBe('0'); // it saw the listener hang up: no process left under the filter
+    expect(Number(value(outcome, 'asked'))).toBeGreaterThan(0); // mkdir's number (or mkdirat's)
+    const state = JSON.parse(value(outcome, 'state') ?? '{}');
+    expect(state).toMatchObject({ ociVersion: '0.2.0', fds: ['seccompFd'], metadata: 'course' });
+    expect(state.state).toMatchObject({ id: 'notified', status: 'creating', pid: state.pid });
+    expect(state.pid).toBeGreaterThan(1); // as the host sees it
+  });
+});
+
 // The limits, in the container's own cgroup: what it sees of them there, and what the kernel does.
 describe.concurrent(`step ${STEP}: cgroups`, () => {
   it('memory and pids: written in its cgroup, seen inside, enforced; the cgroup gone after', async () => {

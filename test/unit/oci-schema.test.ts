@@ -127,11 +127,11 @@ describe('features', () => {
       hooks: ['prestart', 'createRuntime', 'poststart', 'poststop'],
     });
     expect(doc.mountOptions).toEqual(expect.arrayContaining(['bind', 'rbind', 'ro', 'nosuid', 'nodev', 'noexec', 'rprivate']));
-    expect(doc.linux.namespaces).toEqual(['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts']);
+    expect(doc.linux.namespaces).toEqual(['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts']);
     expect(doc.linux.capabilities).toEqual(ALL_CAPABILITIES);
     expect(doc.linux.cgroup).toMatchObject({ v1: true, v2: true });
     expect(doc.linux.seccomp).toMatchObject({ enabled: true });
-    expect(doc.linux.seccomp!.actions).not.toContain('SCMP_ACT_NOTIFY');
+    expect(doc.linux.seccomp!.actions).toContain('SCMP_ACT_NOTIFY'); // with a listenerPath
     expect(doc.linux.seccomp!.operators).toHaveLength(7);
     expect(doc.linux.seccomp!.archs).toContain('SCMP_ARCH_X86_64');
     expect(doc.linux).toMatchObject({ apparmor: { enabled: false }, selinux: { enabled: false } });
