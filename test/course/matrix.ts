@@ -37,6 +37,13 @@ import { EXPECTED, INVARIANTS, STEPS, type Step } from './expectations.ts';
 import { PROBES, type ProbeId } from './probes.ts';
 
 const CELL_TIMEOUT_MS = 60_000 * TIME_SCALE;
+// Under QEMU's emulation (npm run test:vm: TIME_SCALE > 1), V8 itself now and then dies
+// compiling (a "Fatal error … Check failed: it->second.Size() > offset", SIGTRAP, or
+// SIGSEGV), in the one probe whose Node strips the types of every module (no compile
+// cache): seen in main before step 15 too, 1 matrix run in 4, and never on real CPUs.
+// Such a cell is asked once more (ask()), and says so; any other answer stands as it came.
+// Defined up here: the module's top-level await below asks every cell before the rest runs.
+const NODE_CRASH = /^status=(133|134|139)$/m; // 128 + SIGTRAP, SIGABRT, SIGSEGV
 const USAGE = 'usage: npm run matrix [-- --steps 9,10 --probes own-cgroup,pids-limited --html matrix.html --lang ja --png matrix.png]';
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -167,13 +174,6 @@ async function askAll(baseRootfs: string): Promise<Map<string, Measured>> {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   return cells;
 }
-
-// Under QEMU's emulation (npm run test:vm: TIME_SCALE > 1), V8 itself now and then dies
-// compiling (a "Fatal error … Check failed: it->second.Size() > offset", SIGTRAP, or
-// SIGSEGV), in the one probe whose Node strips the types of every module (no compile
-// cache): seen in main before step 15 too, 1 matrix run in 4, and never on real CPUs.
-// Such a cell is asked once more, and says so; any other answer stands as it came.
-const NODE_CRASH = /^status=(133|134|139)$/m; // 128 + SIGTRAP, SIGABRT, SIGSEGV
 
 async function ask(step: Step, id: ProbeId, baseRootfs: string): Promise<Measured> {
   const measured = await askOnce(step, id, baseRootfs);
