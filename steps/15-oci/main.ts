@@ -234,12 +234,15 @@ function start(container: Container): void {
   // Non-blocking: should it die meanwhile, no writer would ever come, and we would wait forever.
   const byte = Buffer.alloc(1);
   for (;;) {
+    // Asked before reading: a process that wrote its byte, ran the command and ended
+    // between the two (a quick command) has still been started; its byte is in the pipe.
+    const ended = container.status(saved) === 'stopped';
     try {
       if (readSync(fifo, byte) === 1) break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
     }
-    if (container.status(saved) === 'stopped') throw new RuntimeError('container not running: its process ended before start');
+    if (ended) throw new RuntimeError('container not running: its process ended before start');
     sleep(1);
   }
   unlinkSync(container.fifo); // no fifo: "running"
