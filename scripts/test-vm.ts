@@ -66,7 +66,9 @@ mkdirSync(results);
 process.on('exit', () => rmSync(results, { recursive: true, force: true }));
 let run: Boot | undefined;
 let accel: Accel | undefined;
-for (accel of accels) {
+let rebootIfStuck = true; // once: QEMU's emulation, not the tests (vm/qemu.ts)
+for (let next = 0; next < accels.length; next++) {
+  accel = accels[next]!;
   process.stderr.write(`test:vm: booting Linux ${kernel.version} under ${accel.toUpperCase()}, 2 CPUs, 3 GiB\n`);
   run = await boot({
     accel,
@@ -77,6 +79,14 @@ for (accel of accels) {
     bootTimeoutMs: BOOT_TIMEOUT_MS[accel],
     runTimeoutMs: RUN_TIMEOUT_MS,
   });
+  if (run.ending.kind === 'stuck' && rebootIfStuck) {
+    rebootIfStuck = false;
+    process.stderr.write(`test:vm: "${run.ending.line}": the VM was killed; booting it again, its results cleared\n`);
+    rmSync(results, { recursive: true, force: true });
+    mkdirSync(results);
+    next--;
+    continue;
+  }
   if (run.bootedMs !== undefined || run.ending.kind === 'interrupted') break;
   process.stderr.write(`test:vm: the kernel did not start /init under ${accel.toUpperCase()}: ${why(run)}\n`);
 }
@@ -112,6 +122,7 @@ function report(run: Boot, accel: Accel, phases: Map<string, Phase>, count: stri
   if (run.ending.kind === 'interrupted') fail(`interrupted (${run.ending.signal}): the VM was killed`);
   if (run.bootedMs === undefined) fail(`the VM did not boot: ${why(run)}`);
   if (run.ending.kind === 'timeout') fail(`the VM was killed after ${RUN_TIMEOUT_MS / 60_000} min: the run did not end`);
+  if (run.ending.kind === 'stuck') fail(`a CPU of the VM got stuck again ("${run.ending.line}"): the VM was killed`);
   const [release, fsType] = (phases.get('kernel')?.value ?? '?/?').split('/');
   if (fsType !== 'cgroup2fs') fail(`/sys/fs/cgroup in the VM is ${fsType}, not cgroup2fs (${why(run)})`);
   const suite = phases.get('suite');

@@ -21,6 +21,7 @@ type Ending =
   | { kind: 'exited'; code: number | null; signal: NodeJS.Signals | null; stderr: string }
   | { kind: 'no boot' } // /init did not start in time: killed
   | { kind: 'timeout' } // the run did not end in time: killed
+  | { kind: 'stuck'; line: string } // the guest's kernel saw a CPU stuck for a minute: killed
   | { kind: 'interrupted'; signal: NodeJS.Signals }; // Ctrl-C, say: killed
 
 export interface Boot {
@@ -81,6 +82,11 @@ export function boot(options: BootOptions): Promise<Boot> {
         clearTimeout(bootTimer);
       }
       if (line.includes(STAGE_2)) boot.userlandMs ??= elapsed();
+      // Under TCG, now and then, both emulated CPUs stop making progress, and the guest's
+      // watchdog says so every half minute until the run's time is out (an hour). A minute
+      // of it is enough to know: killed, and test-vm.ts boots the VM once more.
+      const stuck = /soft lockup - CPU#\d+ stuck for (\d+)s/.exec(line);
+      if (stuck && Number(stuck[1]) >= 60) kill({ kind: 'stuck', line: line.replace(/^\[[ \d.]+\]\s*/, '') });
       process.stdout.write(`${process.stdout.isTTY ? line : stripVTControlCharacters(line)}\n`); // colours for terminals only
     }
   });
