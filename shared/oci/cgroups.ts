@@ -21,26 +21,47 @@ export function cgroupDirs(path: string): string[] {
   return points.map((point) => join(point, path));
 }
 
-/** Make every directory, parents first; v1's cpuset needs its CPUs and memory nodes copied down. */
+/**
+ * Make every directory, parents first. Other runtimes may be making or removing the same
+ * parents at the same moment (two creates under /default): a parent made meanwhile is
+ * used, one removed meanwhile is made again. Then every level is completed, made by us or not.
+ */
 export function makeCgroup(dirs: string[]): void {
   for (const dir of dirs) {
-    const missing: string[] = [];
-    for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
-    for (const d of missing) {
-      mkdirSync(d);
-      for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-        if (existsSync(join(d, file)) && readFileSync(join(d, file), 'utf8').trim() === '') {
-          writeFile(join(d, file), readFileSync(join(dirname(d), file), 'utf8'));
-        }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        mkdirSync(dir, { recursive: true });
+        completeLevels(dir);
+        break;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' || attempt === 5) throw error; // ENOENT: a parent removed under us
       }
-      // v2: the controllers the limits need, enabled for the children of each level
-      if (existsSync(join(dirname(d), 'cgroup.subtree_control'))) {
-        const offered = readFileSync(join(dirname(d), 'cgroup.controllers'), 'utf8').split(/\s+/);
-        enableControllers(
-          dirname(d),
-          CONTROLLERS.filter((name) => offered.includes(name)),
-        );
+    }
+  }
+}
+
+/**
+ * From the tree's root down to `dir`: v1's cpuset needs CPUs and memory nodes at every
+ * level (a process may not join a cgroup that has none: ENOSPC), copied from the level
+ * above where empty, even in a level another runtime made and has not filled yet; v2
+ * needs the controllers the limits use enabled for the children of each level.
+ */
+function completeLevels(dir: string): void {
+  const levels: string[] = [];
+  for (let d = dir; existsSync(join(dirname(d), 'cgroup.procs')); d = dirname(d)) levels.unshift(d);
+  for (const d of levels) {
+    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+      if (existsSync(join(d, file)) && readFileSync(join(d, file), 'utf8').trim() === '') {
+        writeFile(join(d, file), readFileSync(join(dirname(d), file), 'utf8'));
       }
+    }
+    if (existsSync(join(dirname(d), 'cgroup.subtree_control'))) {
+      const offered = readFileSync(join(dirname(d), 'cgroup.controllers'), 'utf8').split(/\s+/);
+      enableControllers(
+        dirname(d),
+        CONTROLLERS.filter((name) => offered.includes(name)),
+      );
     }
   }
 }

@@ -81,8 +81,10 @@ describe.concurrent(`ctr run --runc-binary ${RUNTIME}`, () => {
       wait $run; echo "status=$?"
       echo "out=$(tr '\n' ' ' <"$S/out")"`);
     expect(value(outcome, 'kill'), outcome.stderr).toBe('0');
-    expect(value(outcome, 'status')).toBe('7');
-    expect(value(outcome, 'out')).toBe('started got-TERM ');
+    expect(value(outcome, 'status')).toBe('7'); // the trap's: TERM reached the shell
+    // Its last line may be lost: ctr can end on the exit status before the shim has relayed
+    // the output written just before it (seen once in CI, with status 7 all the same).
+    expect(value(outcome, 'out')).toMatch(/^started (got-TERM )?$/);
     expectNothingLeft(outcome);
   });
 });
