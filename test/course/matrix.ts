@@ -43,7 +43,7 @@ const CELL_TIMEOUT_MS = 60_000 * TIME_SCALE;
 // cache): seen in main before step 15 too, 1 matrix run in 4, and never on real CPUs.
 // Such a cell is asked once more (ask()), and says so; any other answer stands as it came.
 // Defined up here: the module's top-level await below asks every cell before the rest runs.
-const NODE_CRASH = /^status=(133|134|139)$/m; // 128 + SIGTRAP, SIGABRT, SIGSEGV
+const NODE_CRASH = /^stdout: status=(133|134|139)$/m; // the probe's error (probes.ts): 128 + SIGTRAP, SIGABRT, SIGSEGV
 const USAGE = 'usage: npm run matrix [-- --steps 9,10 --probes own-cgroup,pids-limited --html matrix.html --lang ja --png matrix.png]';
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 
