@@ -111,7 +111,9 @@ describe.concurrent(`step ${STEP}: seccomp notify`, () => {
           listenerMetadata: "course", syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY" }] };
       }'
       (cd "$SANDBOX_DIR/n" && rt run notified 2>&1); echo "status=$?"
-      wait $agent; echo "agent=$?"; cat "$SANDBOX_DIR/agent.out"`);
+      wait $agent; echo "agent=$?"; cat "$SANDBOX_DIR/agent.out"
+      # no agent listening there any more: one line, and nothing left
+      echo "gone=$(cd "$SANDBOX_DIR/n" && said rt run again) left=$(rt list -q | wc -l) cgroups=$(cgroup_dirs n)"`);
     expect(value(outcome, 'status'), outcome.stderr).toBe('0');
     expect(outcome.stdout).toContain("mkdir: can't create directory '/made': Read-only file system"); // errno 30, the agent's
     expect(value(outcome, 'mkdir')).toBe('1');
@@ -122,6 +124,7 @@ describe.concurrent(`step ${STEP}: seccomp notify`, () => {
     expect(state).toMatchObject({ ociVersion: '0.2.0', fds: ['seccompFd'], metadata: 'course' });
     expect(state.state).toMatchObject({ id: 'notified', status: 'creating', pid: state.pid });
     expect(state.pid).toBeGreaterThan(1); // as the host sees it
+    expect(value(outcome, 'gone')).toMatch(/^connect \S+\/agent\.sock: \w+ \(.*\) 1 left=0 cgroups=0$/);
   });
 });
 
